@@ -1,0 +1,151 @@
+/**
+ * Which functions of a module are its allocator, and what shape each has.
+ *
+ * A "shape" says how to read an allocation out of a call: which argument is the size, which
+ * is the freed pointer, whether the block comes back as the result or through an out-pointer.
+ * Detection works from the names a module carries (name section, exports, imports); the user
+ * can always name the functions instead (`AllocatorSpec`).
+ */
+
+/** How an allocator function reports its block. */
+export type AllocatorShape =
+  | 'malloc' //         (size) → ptr
+  | 'calloc' //         (count, size) → ptr, count × size bytes
+  | 'realloc' //        (ptr, size) → ptr
+  | 'free' //           (ptr, ...) → ()
+  | 'posix_memalign' // (ptr*, align, size) → errno, block stored at *ptr
+  | 'aligned_alloc' //  (align, size) → ptr (also memalign)
+  | 'rust_alloc' //     (size, align) → ptr (also __rust_alloc_zeroed)
+  | 'rust_realloc'; //  (ptr, old_size, align, new_size) → ptr
+
+/** Known allocator entry points by symbol name. C++ names are for wasm32 (size_t = unsigned long). */
+export const KNOWN_ALLOCATORS: Readonly<Record<string, AllocatorShape>> = {
+  malloc: 'malloc',
+  calloc: 'calloc',
+  realloc: 'realloc',
+  free: 'free',
+  posix_memalign: 'posix_memalign',
+  aligned_alloc: 'aligned_alloc',
+  memalign: 'aligned_alloc',
+  _Znwm: 'malloc', // operator new(size_t)
+  _Znam: 'malloc', // operator new[](size_t)
+  _ZnwmRKSt9nothrow_t: 'malloc',
+  _ZnamRKSt9nothrow_t: 'malloc',
+  _ZdlPv: 'free', // operator delete(void*)
+  _ZdaPv: 'free',
+  _ZdlPvm: 'free', // sized delete
+  _ZdaPvm: 'free',
+  _ZdlPvRKSt9nothrow_t: 'free',
+  _ZdaPvRKSt9nothrow_t: 'free',
+  __rust_alloc: 'rust_alloc',
+  __rust_alloc_zeroed: 'rust_alloc',
+  __rust_dealloc: 'free',
+  __rust_realloc: 'rust_realloc',
+};
+
+/** Parameter and result counts each shape must have (all i32 on wasm32). */
+export const SHAPE_SIGNATURE: Readonly<Record<AllocatorShape, { params: number; results: number }>> = {
+  malloc: { params: 1, results: 1 },
+  calloc: { params: 2, results: 1 },
+  realloc: { params: 2, results: 1 },
+  free: { params: -1, results: 0 }, // first param is the pointer; sized deletes add more
+  posix_memalign: { params: 3, results: 1 },
+  aligned_alloc: { params: 2, results: 1 },
+  rust_alloc: { params: 2, results: 1 },
+  rust_realloc: { params: 4, results: 1 },
+};
+
+/** A function of the module found to be (part of) its allocator. */
+export interface AllocatorFunction {
+  /** Binaryen's internal name of the function. */
+  name: string;
+  /** Index in the original module (imports counted). */
+  index: number;
+  shape: AllocatorShape;
+  /** How it was recognised, for `--explain`. */
+  reason: string;
+  imported: boolean;
+}
+
+/** What the detector knows of one function of the module. */
+export interface FunctionFacts {
+  name: string;
+  index: number;
+  importModule: string | null;
+  importBase: string | null;
+  exportNames: string[];
+  paramCount: number;
+  resultCount: number;
+  allI32: boolean;
+}
+
+/** The user naming allocator functions: symbol or export name, or original function index. */
+export interface AllocatorSpec {
+  function: string | number;
+  shape: AllocatorShape;
+}
+
+/** Thrown when the module's allocator cannot be found or a named one does not fit. */
+export class AllocatorNotFoundError extends Error {
+  override name = 'AllocatorNotFoundError';
+}
+
+function fitsShape(f: FunctionFacts, shape: AllocatorShape): boolean {
+  const sig = SHAPE_SIGNATURE[shape];
+  if (!f.allI32) return false;
+  if (sig.results !== f.resultCount) return false;
+  return sig.params === -1 ? f.paramCount >= 1 : sig.params === f.paramCount;
+}
+
+function candidateNames(f: FunctionFacts): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (f.importBase !== null) out.push([f.importBase, `imported as ${f.importModule}.${f.importBase}`]);
+  for (const e of f.exportNames) out.push([e, `exported as "${e}"`]);
+  out.push([f.name, `named "${f.name}" in the name section`]);
+  return out;
+}
+
+/**
+ * Finds the allocator functions of a module: the user's specs if given, else every function
+ * whose import, export or symbol name is a known allocator entry point with a fitting signature.
+ */
+export function detectAllocators(functions: FunctionFacts[], specs: AllocatorSpec[] = []): AllocatorFunction[] {
+  if (specs.length > 0) return specs.map((spec) => resolveSpec(functions, spec));
+  const found: AllocatorFunction[] = [];
+  for (const f of functions) {
+    for (const [symbol, how] of candidateNames(f)) {
+      const shape = KNOWN_ALLOCATORS[symbol];
+      if (shape === undefined || !fitsShape(f, shape)) continue;
+      found.push({ name: f.name, index: f.index, shape, reason: `${how}`, imported: f.importModule !== null });
+      break;
+    }
+  }
+  const shapes = new Set(found.map((a) => a.shape));
+  const allocates = ['malloc', 'calloc', 'realloc', 'aligned_alloc', 'posix_memalign', 'rust_alloc', 'rust_realloc'];
+  if (!allocates.some((s) => shapes.has(s as AllocatorShape))) {
+    throw new AllocatorNotFoundError(
+      'no allocator found: the module has no function named, exported or imported as malloc, calloc, realloc, ' +
+        'operator new or __rust_alloc. If it is stripped or minified, name the functions yourself, e.g. ' +
+        '`--malloc 123 --free 124` (function index) or `--malloc _sa --free _ta` (export name).',
+    );
+  }
+  return found;
+}
+
+function resolveSpec(functions: FunctionFacts[], spec: AllocatorSpec): AllocatorFunction {
+  const f =
+    typeof spec.function === 'number'
+      ? functions[spec.function]
+      : functions.find((g) => g.name === spec.function || g.exportNames.includes(spec.function as string) || g.importBase === spec.function);
+  if (f === undefined) {
+    throw new AllocatorNotFoundError(`--${spec.shape} ${spec.function}: no function with that ${typeof spec.function === 'number' ? 'index' : 'name or export'} in the module`);
+  }
+  if (!fitsShape(f, spec.shape)) {
+    const sig = SHAPE_SIGNATURE[spec.shape];
+    throw new AllocatorNotFoundError(
+      `--${spec.shape} ${spec.function}: function ${f.index} ("${f.name}") takes ${f.paramCount} and returns ${f.resultCount} value(s); ` +
+        `a ${spec.shape} takes ${sig.params === -1 ? 'a pointer first' : sig.params} i32 and returns ${sig.results}`,
+    );
+  }
+  return { name: f.name, index: f.index, shape: spec.shape, reason: 'named by the user', imported: f.importModule !== null };
+}

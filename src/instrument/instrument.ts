@@ -1,0 +1,285 @@
+/**
+ * The instrumenter: original module bytes in, traced module bytes out.
+ *
+ * Steps, each in its own module: find the allocator (allocators.ts), find the functions that
+ * can reach it (callGraph.ts), give every call on those paths a site id paired with its
+ * original byte offset (callOffsets.ts), add the shadow stack (shadowStack.ts), wrap the
+ * allocator (wrapAllocator.ts), add `__tracemalloc_init` and the site table (siteTable.ts).
+ */
+import binaryen from 'binaryen';
+import { createHash } from 'node:crypto';
+import {
+  detectAllocators,
+  type AllocatorFunction,
+  type AllocatorSpec,
+  type FunctionFacts,
+} from './allocators.js';
+import { findReachingFunctions, signatureKey, type Reachability } from './callGraph.js';
+import { findCallInstructions, type CallInstruction } from './callOffsets.js';
+import {
+  callIndirectGetParams,
+  callIndirectGetResults,
+  callTargetName,
+  expressionId,
+  getExpressionId,
+  type Ref,
+} from './binaryenRaw.js';
+import { addShadowStack } from './shadowStack.js';
+import {
+  G_BASE,
+  G_MASK,
+  INIT_EXPORT,
+  MAX_FRAMES,
+  SLOT_BLOCK_BYTES,
+  SLOT_BYTES_EXPORT,
+  addTracerGlobalsAndImports,
+} from './shadowStackGlobals.js';
+import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, type Site } from './siteTable.js';
+import { wrapAllocator } from './wrapAllocator.js';
+
+const CALL = expressionId('Call');
+const CALL_INDIRECT = expressionId('CallIndirect');
+
+/**
+ * Features the instrumenter reads and writes. Explicit, never Features.All: that makes
+ * Binaryen emit encodings Node 20 rejects (DESIGN.md).
+ */
+const FEATURES =
+  binaryen.Features.MutableGlobals |
+  binaryen.Features.NontrappingFPToInt |
+  binaryen.Features.SIMD128 |
+  binaryen.Features.BulkMemory |
+  binaryen.Features.SignExt |
+  binaryen.Features.ExceptionHandling |
+  binaryen.Features.TailCall |
+  binaryen.Features.ReferenceTypes |
+  binaryen.Features.Multivalue |
+  binaryen.Features.ExtendedConst;
+
+/** Options of `instrument`. */
+export interface InstrumentOptions {
+  /** Name the allocator functions instead of detecting them. */
+  allocators?: AllocatorSpec[];
+}
+
+/** What `instrument` did, for `--explain` and for tests. */
+export interface InstrumentReport {
+  allocators: AllocatorFunction[];
+  /** Functions that carry shadow-stack code. */
+  instrumentedFunctions: number;
+  totalFunctions: number;
+  sites: number;
+  /** Sites whose original byte offset could not be found (symbolized by function only). */
+  sitesWithoutOffset: number;
+}
+
+/** The traced module and what went into it. */
+export interface InstrumentResult {
+  bytes: Uint8Array;
+  sites: Site[];
+  originalHash: string;
+  report: InstrumentReport;
+}
+
+/** Thrown for a module the instrumenter cannot or will not process. */
+export class InstrumentError extends Error {
+  override name = 'InstrumentError';
+}
+
+/** Instruments `original` (the bytes of a .wasm module) for tracing. */
+export function instrument(original: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
+  checkIsWasmModule(original);
+  if (hasCustomSection(original, SITE_TABLE_SECTION)) {
+    throw new InstrumentError('this module is already instrumented by wasm-tracemalloc (it has a tracemalloc.sites section); instrument the original instead');
+  }
+  const originalHash = createHash('sha256').update(original).digest('hex');
+  const codeCalls = findCallInstructions(original);
+  let module: binaryen.Module;
+  try {
+    // The typings name this readBinaryWithFeatures; binaryen.js 132 has it as readBinary's second argument.
+    module = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(original, FEATURES);
+  } catch (e) {
+    throw new InstrumentError(`Binaryen could not read the module: ${(e as Error).message}`);
+  }
+  try {
+    return instrumentModule(module, originalHash, codeCalls?.functions ?? null, options);
+  } finally {
+    module.dispose();
+  }
+}
+
+function instrumentModule(
+  module: binaryen.Module,
+  originalHash: string,
+  callsByDefinedFunction: CallInstruction[][] | null,
+  options: InstrumentOptions,
+): InstrumentResult {
+  if (!module.hasMemory()) throw new InstrumentError('the module has no linear memory, so it has no allocator to trace');
+  if (module.getMemoryInfo().is64) throw new InstrumentError('memory64 modules are not supported yet (the trace table records 32-bit pointers)');
+
+  const facts = functionFacts(module);
+  const indexByName = new Map(facts.map((f) => [f.name, f.index]));
+  const importCount = facts.filter((f) => f.importModule !== null).length;
+  const allocators = detectAllocators(facts, options.allocators);
+  const reach = findReachingFunctions(module, allocators.map((a) => a.name));
+  const allocatorNames = new Set(allocators.map((a) => a.name));
+
+  addTracerGlobalsAndImports(module);
+  const sites: Site[] = [];
+  let sitesWithoutOffset = 0;
+  let instrumentedFunctions = 0;
+  for (const f of facts) {
+    if (f.importModule !== null || allocatorNames.has(f.name) || !reach.reaching.has(f.name)) continue;
+    const fn = module.getFunction(f.name);
+    const binaryCalls = callsByDefinedFunction?.[f.index - importCount] ?? [];
+    let next = 0;
+    instrumentedFunctions++;
+    addShadowStack(module, fn, binaryen.getFunctionInfo(fn).results, (call) => {
+      const callee = getExpressionId(call) === CALL ? (indexByName.get(callTargetName(call)) ?? -1) : -1;
+      // Pair with the next original call instruction to the same callee (Binaryen drops dead code, never adds calls).
+      let codeOffset = UNKNOWN;
+      for (let j = next; j < binaryCalls.length; j++) {
+        if (binaryCalls[j]!.callee === callee) {
+          codeOffset = binaryCalls[j]!.codeOffset;
+          next = j + 1;
+          break;
+        }
+      }
+      if (!isSite(call, reach)) return 0;
+      if (codeOffset === UNKNOWN) sitesWithoutOffset++;
+      sites.push({ funcIndex: f.index, codeOffset, calleeIndex: callee === -1 ? UNKNOWN : callee });
+      return sites.length;
+    });
+  }
+  const originals = allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a) }));
+  addInitFunction(module, originals);
+  module.addCustomSection(SITE_TABLE_SECTION, encodeSiteTable({ maxFrames: MAX_FRAMES, originalHash, sites }));
+  module.runPasses(['strip-dwarf']);
+
+  if (!module.validate()) throw new InstrumentError('internal error: the instrumented module does not validate; please report it with the input module');
+  binaryen.setDebugInfo(true);
+  const bytes = module.emitBinary();
+  return {
+    bytes,
+    sites,
+    originalHash,
+    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset },
+  };
+}
+
+function isSite(call: Ref, reach: Reachability): boolean {
+  const id = getExpressionId(call);
+  if (id === CALL) return reach.reaching.has(callTargetName(call));
+  if (id === CALL_INDIRECT) return reach.reachingSignatures.has(signatureKey(callIndirectGetParams(call), callIndirectGetResults(call)));
+  return reach.callRefReaches;
+}
+
+function functionFacts(module: binaryen.Module): FunctionFacts[] {
+  const exportsByName = new Map<string, string[]>();
+  for (let i = 0; i < module.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(module.getExportByIndex(i));
+    if (e.kind !== binaryen.ExternalFunction) continue;
+    const list = exportsByName.get(e.value) ?? [];
+    list.push(e.name);
+    exportsByName.set(e.value, list);
+  }
+  const facts: FunctionFacts[] = [];
+  for (let i = 0; i < module.getNumFunctions(); i++) {
+    const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
+    const params = binaryen.expandType(info.params);
+    const results = binaryen.expandType(info.results);
+    facts.push({
+      name: info.name,
+      index: i,
+      importModule: info.module || null,
+      importBase: info.module ? info.base : null,
+      exportNames: exportsByName.get(info.name) ?? [],
+      paramCount: params.length,
+      resultCount: results.length,
+      allI32: [...params, ...results].every((t) => t === binaryen.i32),
+    });
+  }
+  return facts;
+}
+
+/**
+ * `__tracemalloc_init()`: takes the slot block from the program's own (unwrapped) allocator,
+ * twice its size so that an aligned block fits inside, and points the shadow stack at it.
+ */
+function addInitFunction(module: binaryen.Module, originals: Array<{ allocator: AllocatorFunction; original: string }>): void {
+  const i32 = binaryen.i32;
+  const request = 2 * SLOT_BLOCK_BYTES;
+  const pick = (shape: string): string | undefined => originals.find((o) => o.allocator.shape === shape)?.original;
+  let allocate: Ref;
+  const viaMalloc = pick('malloc') ?? pick('rust_alloc');
+  const viaAligned = pick('aligned_alloc');
+  const viaCalloc = pick('calloc');
+  if (viaMalloc !== undefined) {
+    const isRust = viaMalloc === pick('rust_alloc') && pick('malloc') === undefined;
+    allocate = module.call(viaMalloc, isRust ? [module.i32.const(request), module.i32.const(16)] : [module.i32.const(request)], i32);
+  } else if (viaAligned !== undefined) {
+    allocate = module.call(viaAligned, [module.i32.const(16), module.i32.const(request)], i32);
+  } else if (viaCalloc !== undefined) {
+    allocate = module.call(viaCalloc, [module.i32.const(1), module.i32.const(request)], i32);
+  } else {
+    throw new InstrumentError('the module has no malloc-like function to take the shadow-stack block from; name one with --malloc');
+  }
+  const block = 0;
+  module.addFunction(
+    INIT_EXPORT,
+    binaryen.none,
+    i32,
+    [i32],
+    module.block(null, [
+      module.if(module.global.get(G_MASK, i32), module.return(module.i32.const(1))),
+      module.local.set(block, allocate),
+      module.if(module.i32.eqz(module.local.get(block, i32)), module.return(module.i32.const(0))),
+      module.global.set(
+        G_BASE,
+        module.i32.and(module.i32.add(module.local.get(block, i32), module.i32.const(SLOT_BLOCK_BYTES - 1)), module.i32.const(-SLOT_BLOCK_BYTES)),
+      ),
+      module.global.set(G_MASK, module.i32.const(SLOT_BLOCK_BYTES - 1)),
+      module.i32.const(1),
+    ], i32),
+  );
+  module.addFunctionExport(INIT_EXPORT, INIT_EXPORT);
+  module.addFunction(SLOT_BYTES_EXPORT, binaryen.none, i32, [], module.i32.const(request));
+  module.addFunctionExport(SLOT_BYTES_EXPORT, SLOT_BYTES_EXPORT);
+}
+
+function checkIsWasmModule(bytes: Uint8Array): void {
+  const magic = [0x00, 0x61, 0x73, 0x6d];
+  if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) {
+    throw new InstrumentError('not a WebAssembly module: the file does not start with the bytes "\\0asm"');
+  }
+  const version = bytes[4]! | (bytes[5]! << 8);
+  const layer = bytes[6]! | (bytes[7]! << 8);
+  if (layer === 1) throw new InstrumentError('this is a WebAssembly component, not a core module; instrument the core module inside it');
+  if (version !== 1) throw new InstrumentError(`unsupported WebAssembly binary version ${version} (expected 1)`);
+}
+
+/** Whether the module has a custom section called `name`, found by scanning section headers only. */
+export function hasCustomSection(bytes: Uint8Array, name: string): boolean {
+  let pos = 8;
+  const leb = (): number => {
+    let result = 0;
+    for (let shift = 0; pos < bytes.length; shift += 7) {
+      const b = bytes[pos++]!;
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+    }
+    return result;
+  };
+  while (pos < bytes.length) {
+    const id = bytes[pos++]!;
+    const size = leb();
+    const end = pos + size;
+    if (id === 0) {
+      const length = leb();
+      if (new TextDecoder().decode(bytes.subarray(pos, pos + length)) === name) return true;
+    }
+    pos = end;
+  }
+  return false;
+}
+

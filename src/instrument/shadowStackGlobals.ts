@@ -1,0 +1,61 @@
+/**
+ * The globals and imports the instrumenter adds to a target, and the expressions that read
+ * the shadow stack. Names and layout are the contract of docs/abi.md §1–2.
+ */
+import binaryen from 'binaryen';
+
+/** Frames passed by value to the trace table on each allocation (docs/abi.md §2). */
+export const MAX_FRAMES = 16;
+/** Bytes of the shadow-stack ring: 4096 frames; deeper stacks keep their newest 4096. */
+export const SLOT_BLOCK_BYTES = 16 * 1024;
+
+export const G_DEPTH = 'tm_depth';
+export const G_BASE = 'tm_base';
+export const G_MASK = 'tm_mask';
+export const G_GUARD = 'tm_guard';
+
+/** Internal names of the trace table's functions, imported from module "tracemalloc". */
+export const IMPORT_ALLOC = 'tm_import_alloc';
+export const IMPORT_FREE = 'tm_import_free';
+export const IMPORT_REALLOC = 'tm_import_realloc';
+
+export const INIT_EXPORT = '__tracemalloc_init';
+export const SLOT_BYTES_EXPORT = '__tracemalloc_slot_bytes';
+
+/** Adds the shadow-stack globals and the trace-table imports to `module`. */
+export function addTracerGlobalsAndImports(module: binaryen.Module): void {
+  for (const g of [G_DEPTH, G_BASE, G_MASK, G_GUARD]) module.addGlobal(g, binaryen.i32, true, module.i32.const(0));
+  const frames = Array.from({ length: MAX_FRAMES }, () => binaryen.i32);
+  module.addFunctionImport(IMPORT_ALLOC, 'tracemalloc', 'alloc', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, ...frames]), binaryen.none);
+  module.addFunctionImport(IMPORT_FREE, 'tracemalloc', 'free', binaryen.i32, binaryen.none);
+  module.addFunctionImport(
+    IMPORT_REALLOC,
+    'tracemalloc',
+    'realloc',
+    binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32, ...frames]),
+    binaryen.none,
+  );
+}
+
+/** `$tm_depth >> 2`: the true number of active frames (tracemalloc's total_nframe). */
+export function totalFrames(module: binaryen.Module): number {
+  return module.i32.shr_u(module.global.get(G_DEPTH, binaryen.i32), module.i32.const(2));
+}
+
+/** Address of the slot holding the byte counter `counter` (an expression). */
+export function slotAddress(module: binaryen.Module, counter: number): number {
+  return module.i32.or(
+    module.global.get(G_BASE, binaryen.i32),
+    module.i32.and(counter, module.global.get(G_MASK, binaryen.i32)),
+  );
+}
+
+/** The MAX_FRAMES most recent frames, most recent first: slots at depth-4, depth-8, ... */
+export function frameLoads(module: binaryen.Module): number[] {
+  const loads: number[] = [];
+  for (let i = 1; i <= MAX_FRAMES; i++) {
+    const counter = module.i32.sub(module.global.get(G_DEPTH, binaryen.i32), module.i32.const(4 * i));
+    loads.push(module.i32.load(0, 4, slotAddress(module, counter)));
+  }
+  return loads;
+}
