@@ -1,0 +1,556 @@
+// Symbolizer: from a call site (function index, code offset in the ORIGINAL module) to the frames a
+// debugger would show, innermost first. See docs/symbols.md for what the frames look like.
+//
+//   where the answer comes from, first that knows the call:
+//     1. DWARF   .debug_line row at the code offset (file, line, column), and the .debug_info scope
+//                chain at that offset: one frame per inlined call, then the enclosing function
+//     2. source map   mapping at the *module* offset (code section payload start + code offset)
+//     3. names   name section (or `wasm-function[N]`), lineno = module offset of the call, as
+//                browsers print `wasm-function[N]:0x1a2b`
+//
+// Everything is read lazily and cached: the DWARF line tables are run once, on the first lookup;
+// a unit's scope tree is read the first time one of its addresses is asked for; each site's
+// frames are computed once.
+
+import { type Demangler, loadDemangler } from './demangle.js';
+import { DebugInfo, type CompileUnit, type Scope } from './dwarf/info.js';
+import type { DwarfSections } from './dwarf/forms.js';
+import { LineTable, type LineUnit } from './dwarf/lineTable.js';
+import { basename, dirname, isAbsolutePath, joinPath, normalizeRoot, relativeToRoot } from './paths.js';
+import { type RawSourceMapLike, WasmSourceMap } from './sourceMap.js';
+import {
+  type NameSection,
+  type WasmModuleInfo,
+  bodyIndexAt,
+  customSection,
+  customSectionString,
+  readNameSection,
+  readWasmModule,
+} from './wasmModule.js';
+
+/** Where a frame's location came from. */
+export type FrameOrigin = 'dwarf' | 'sourcemap' | 'names';
+
+/** One frame of a call site, as a user reads it. */
+export interface SymbolFrame {
+  /** Source path (relative to `root` when under it); for `names` frames, the function's name. */
+  filename: string;
+  /** Source line; for `names` frames, the module byte offset of the call (`0x…` in browsers). */
+  lineno: number;
+  /** Demangled function name, or `wasm-function[N]`. */
+  functionName: string;
+  /** 1-based source column, when known. */
+  column?: number;
+  origin: FrameOrigin;
+}
+
+/** Options of Symbolizer.fromModule. */
+export interface SymbolizerOptions {
+  /** Source paths under this directory are shown relative to it. Relative roots resolve against the cwd. */
+  root?: string;
+  /** Path of the module file: resolves `external_debug_info`, `sourceMappingURL` and `<module>.map`. */
+  modulePath?: string;
+  /** The separate DWARF file of a `-gseparate-dwarf` build (bytes or path); `false`: do not look. */
+  debugFile?: Uint8Array | string | false;
+  /** A source map (parsed JSON, or a path to a .map file); `false`: do not look. */
+  sourceMap?: RawSourceMapLike | string | false;
+  /** Reads a file, or resolves undefined if absent. Default: node:fs (Node only). */
+  readFile?: (path: string) => Promise<Uint8Array | undefined>;
+  /** `false` keeps names mangled; a function replaces gecko-profiler-demangle. */
+  demangle?: boolean | Demangler;
+}
+
+/** What debug information a module came with (see Symbolizer.describe). */
+export interface DebugInfoDescription {
+  dwarf: null | {
+    /** `embedded`: in the module; `external`: a separate debug file. */
+    source: 'embedded' | 'external';
+    /** Path of the separate debug file, when read from a file. */
+    file?: string;
+    /** DWARF versions of the line tables and of the units. */
+    lineTableVersions: number[];
+    unitVersions: number[];
+    units: number;
+    lineRows: number;
+    files: number;
+  };
+  names: null | { functions: number; moduleName?: string };
+  sourceMap: null | { file?: string; sources: number; mappings: number };
+  /** The debug file the module names in `external_debug_info`. */
+  externalDebugInfo?: string;
+  /** The URL the module names in `sourceMappingURL`. */
+  sourceMappingURL?: string;
+  /** One line: what was found, e.g. `DWARF 4, 12 units (embedded); name section: 97 functions; no source map`. */
+  summary: string;
+}
+
+/** The subset of a line-table row symbolization shows. */
+export interface SourceLocation {
+  filename: string;
+  lineno: number;
+  column?: number;
+}
+
+/** The code offset value meaning "unknown" in the site table. */
+export const UNKNOWN_CODE_OFFSET = 0xffffffff;
+
+const DWARF_SECTION_NAMES: [keyof DwarfSections, string][] = [
+  ['info', '.debug_info'],
+  ['abbrev', '.debug_abbrev'],
+  ['line', '.debug_line'],
+  ['lineStr', '.debug_line_str'],
+  ['str', '.debug_str'],
+  ['strOffsets', '.debug_str_offsets'],
+  ['addr', '.debug_addr'],
+  ['ranges', '.debug_ranges'],
+  ['rnglists', '.debug_rnglists'],
+];
+
+interface DwarfState {
+  info: DebugInfo;
+  lines: LineTable;
+  lineUnits: Map<number, LineUnit>;
+  unitsByStmt: Map<number, CompileUnit[]>;
+}
+
+/** Maps call sites of an original module to source frames. */
+export class Symbolizer {
+  private readonly moduleInfo: WasmModuleInfo;
+  private readonly names: NameSection;
+  private readonly demangle: Demangler;
+  private readonly root: string | undefined;
+  private readonly dwarfSections: DwarfSections | undefined;
+  private readonly dwarfSource: { kind: 'embedded' | 'external'; file?: string } | undefined;
+  private readonly sourceMap: WasmSourceMap | undefined;
+  private readonly sourceMapFile: string | undefined;
+  private readonly ownWarnings: string[];
+  private dwarfState: DwarfState | null | undefined;
+  private readonly siteCache = new Map<number, readonly SymbolFrame[]>();
+  private readonly nameCache = new Map<number, string>();
+  private readonly warnedFunctions = new Set<number>();
+
+  private constructor(init: {
+    moduleInfo: WasmModuleInfo;
+    names: NameSection;
+    demangle: Demangler;
+    root: string | undefined;
+    dwarfSections: DwarfSections | undefined;
+    dwarfSource: { kind: 'embedded' | 'external'; file?: string } | undefined;
+    sourceMap: WasmSourceMap | undefined;
+    sourceMapFile: string | undefined;
+    warnings: string[];
+  }) {
+    this.moduleInfo = init.moduleInfo;
+    this.names = init.names;
+    this.demangle = init.demangle;
+    this.root = init.root;
+    this.dwarfSections = init.dwarfSections;
+    this.dwarfSource = init.dwarfSource;
+    this.sourceMap = init.sourceMap;
+    this.sourceMapFile = init.sourceMapFile;
+    this.ownWarnings = init.warnings;
+  }
+
+  /** Reads a module file and symbolizes it (modulePath is set to `path`). */
+  static async fromFile(path: string, options: SymbolizerOptions = {}): Promise<Symbolizer> {
+    const read = options.readFile ?? nodeReadFile;
+    const bytes = await read(path);
+    if (!bytes) throw new Error(`cannot read ${path}`);
+    return Symbolizer.fromModule(bytes, { modulePath: path, ...options });
+  }
+
+  /**
+   * Prepares symbolization of `originalBytes` (the module *before* instrumentation). Finds its
+   * DWARF (or the separate debug file it names), its source map, its name section, and loads the
+   * demangler. Never throws on bad debug information: it degrades and says so in `warnings`.
+   */
+  static async fromModule(originalBytes: Uint8Array, options: SymbolizerOptions = {}): Promise<Symbolizer> {
+    const warnings: string[] = [];
+    const read = options.readFile ?? nodeReadFile;
+    const moduleInfo = readWasmModule(originalBytes);
+    warnings.push(...moduleInfo.errors);
+    const nameErrors: string[] = [];
+    const namePayload = customSection(moduleInfo, 'name');
+    let names: NameSection = namePayload ? readNameSection(namePayload, nameErrors) : { functionNames: new Map() };
+    warnings.push(...nameErrors);
+    const moduleDir = options.modulePath ? dirname(options.modulePath) : undefined;
+
+    // DWARF: in the module, or in the separate debug file.
+    let dwarfSections: DwarfSections | undefined;
+    let dwarfSource: { kind: 'embedded' | 'external'; file?: string } | undefined;
+    const embedded = dwarfSectionsOf(moduleInfo);
+    const externalName = customSectionString(moduleInfo, 'external_debug_info');
+    if (options.debugFile !== false && (options.debugFile !== undefined || (!embedded && externalName !== undefined))) {
+      let debugBytes: Uint8Array | undefined;
+      let debugPath: string | undefined;
+      if (options.debugFile instanceof Uint8Array) debugBytes = options.debugFile;
+      else {
+        debugPath = typeof options.debugFile === 'string' ? options.debugFile : locateBeside(externalName!, moduleDir);
+        if (debugPath === undefined) {
+          warnings.push(`the module's DWARF is in a separate file '${externalName}': pass debugFile (or modulePath) to use it`);
+        } else debugBytes = await tryRead(read, debugPath, warnings, 'debug file');
+      }
+      if (debugBytes) {
+        const debugInfo = readWasmModule(debugBytes);
+        const mismatch = codeMismatch(moduleInfo, debugInfo);
+        if (debugInfo.errors.length > 0) warnings.push(...debugInfo.errors.map((e) => `debug file: ${e}`));
+        if (mismatch) warnings.push(`debug file ${debugPath ?? '(bytes)'} does not match the module (${mismatch}); its DWARF is not used`);
+        else {
+          dwarfSections = dwarfSectionsOf(debugInfo);
+          if (!dwarfSections) warnings.push(`debug file ${debugPath ?? '(bytes)'} has no DWARF`);
+          else dwarfSource = { kind: 'external', ...(debugPath !== undefined ? { file: debugPath } : {}) };
+          if (names.functionNames.size === 0) {
+            const p = customSection(debugInfo, 'name');
+            if (p) names = readNameSection(p, warnings);
+          }
+        }
+      }
+    }
+    if (!dwarfSections && embedded) {
+      dwarfSections = embedded;
+      dwarfSource = { kind: 'embedded' };
+    }
+
+    // Source map: given, named by sourceMappingURL, or `<module>.map` beside the module.
+    let sourceMap: WasmSourceMap | undefined;
+    let sourceMapFile: string | undefined;
+    const mapUrl = customSectionString(moduleInfo, 'sourceMappingURL');
+    if (options.sourceMap !== false) {
+      let raw: RawSourceMapLike | string | undefined;
+      let mapDir: string | undefined = moduleDir;
+      if (typeof options.sourceMap === 'object') raw = options.sourceMap;
+      else {
+        let candidates: string[] = [];
+        if (typeof options.sourceMap === 'string') candidates = [options.sourceMap];
+        else if (options.modulePath !== undefined) {
+          const named = mapUrl !== undefined ? locateBeside(mapUrl, moduleDir) : undefined;
+          candidates = named !== undefined ? [named] : [`${options.modulePath}.map`];
+        } else if (mapUrl !== undefined && !dwarfSections) {
+          warnings.push(`the module names a source map '${mapUrl}': pass sourceMap (or modulePath) to use it`);
+        }
+        for (const c of candidates) {
+          const bytes = await tryRead(read, c, options.sourceMap === undefined && mapUrl === undefined ? null : warnings, 'source map');
+          if (bytes) {
+            raw = new TextDecoder().decode(bytes);
+            sourceMapFile = c;
+            mapDir = dirname(c);
+            break;
+          }
+        }
+      }
+      if (raw !== undefined) {
+        try {
+          sourceMap = await WasmSourceMap.load(raw, mapDir || undefined);
+        } catch (e) {
+          warnings.push(`source map${sourceMapFile ? ` ${sourceMapFile}` : ''}: ${(e as Error).message}; not used`);
+          sourceMapFile = undefined;
+        }
+      }
+    }
+
+    let demangle: Demangler;
+    if (options.demangle === false) demangle = (n) => n;
+    else if (typeof options.demangle === 'function') demangle = options.demangle;
+    else {
+      const d = await loadDemangler();
+      if (d.error) warnings.push(d.error);
+      demangle = d;
+    }
+
+    const cwd = typeof process !== 'undefined' && typeof process.cwd === 'function' ? process.cwd() : undefined;
+    return new Symbolizer({
+      moduleInfo,
+      names,
+      demangle,
+      root: normalizeRoot(options.root, cwd),
+      dwarfSections,
+      dwarfSource,
+      sourceMap,
+      sourceMapFile,
+      warnings,
+    });
+  }
+
+  /**
+   * Problems met so far: malformed sections, bad debug info and what was done about it. Lazily
+   * read parts (line tables, a unit's functions) add theirs when first read; describe() reads all.
+   */
+  get warnings(): string[] {
+    const out = [...this.ownWarnings];
+    if (this.dwarfState) out.push(...this.dwarfState.lines.warnings, ...this.dwarfState.info.warnings);
+    return out;
+  }
+
+  /** Module offset of the code section's payload (add a code offset to get a module offset). */
+  get codeSectionOffset(): number {
+    return this.moduleInfo.codePayloadStart ?? 0;
+  }
+
+  /** Number of imported functions: function index N ≥ this is body N − count. */
+  get functionImportCount(): number {
+    return this.moduleInfo.functionImportCount;
+  }
+
+  /**
+   * The frames of the call at `codeOffset` (from the start of the code section's payload of the
+   * original module) inside function `funcIndex` (imports counted), innermost first. Never empty.
+   * The array is cached and shared: do not modify it.
+   */
+  framesForSite(funcIndex: number, codeOffset: number): readonly SymbolFrame[] {
+    const key = funcIndex * 0x1_0000_0000 + (codeOffset >>> 0);
+    let frames = this.siteCache.get(key);
+    if (!frames) {
+      frames = Object.freeze(this.computeFrames(funcIndex, codeOffset >>> 0).map((f) => Object.freeze(f)));
+      this.siteCache.set(key, frames);
+    }
+    return frames;
+  }
+
+  /** The function's name as the name section gives it (demangled), or `wasm-function[N]`. */
+  functionName(funcIndex: number): string {
+    let n = this.nameCache.get(funcIndex);
+    if (n === undefined) {
+      const raw = this.names.functionNames.get(funcIndex);
+      n = raw !== undefined && raw !== '' ? this.demangle(raw) : `wasm-function[${funcIndex}]`;
+      this.nameCache.set(funcIndex, n);
+    }
+    return n;
+  }
+
+  /** The DWARF line-table row at `codeOffset`, after the path rules; undefined without one. */
+  lineAt(codeOffset: number): SourceLocation | undefined {
+    const d = this.dwarf();
+    const row = d?.lines.lookup(codeOffset);
+    if (!row) return undefined;
+    return { filename: this.displayPath(row.file), lineno: row.line, ...(row.column > 0 ? { column: row.column } : {}) };
+  }
+
+  /** The source-map position at module offset `moduleOffset`; undefined without one. */
+  sourceMapAt(moduleOffset: number): SourceLocation | undefined {
+    const p = this.sourceMap?.lookup(moduleOffset, 0);
+    if (!p) return undefined;
+    return { filename: this.displayPath(p.source), lineno: p.line, ...(p.column > 0 ? { column: p.column } : {}) };
+  }
+
+  /** What debug information was found. Reads the DWARF line tables and unit headers if not yet read. */
+  describe(): DebugInfoDescription {
+    const d = this.dwarf();
+    const names = this.names.functionNames.size > 0 || this.names.moduleName !== undefined
+      ? { functions: this.names.functionNames.size, ...(this.names.moduleName !== undefined ? { moduleName: this.names.moduleName } : {}) }
+      : null;
+    const dwarf = d && this.dwarfSource
+      ? {
+          source: this.dwarfSource.kind,
+          ...(this.dwarfSource.file !== undefined ? { file: this.dwarfSource.file } : {}),
+          lineTableVersions: [...new Set(d.lines.units.map((u) => u.version))].sort(),
+          unitVersions: [...d.info.versions].sort(),
+          units: d.info.units.length,
+          lineRows: d.lines.rowCount,
+          files: d.lines.files.length,
+        }
+      : null;
+    const sm = this.sourceMap
+      ? { ...(this.sourceMapFile !== undefined ? { file: this.sourceMapFile } : {}), sources: this.sourceMap.sources.length, mappings: this.sourceMap.mappingCount }
+      : null;
+    const parts: string[] = [];
+    if (dwarf) {
+      const v = [...new Set([...dwarf.lineTableVersions, ...dwarf.unitVersions])].sort().join('/');
+      parts.push(`DWARF ${v || '?'}, ${dwarf.units} units, ${dwarf.lineRows} line rows (${dwarf.source}${dwarf.file ? `: ${dwarf.file}` : ''})`);
+    } else parts.push('no DWARF');
+    parts.push(names ? `name section: ${names.functions} functions` : 'no name section');
+    parts.push(sm ? `source map: ${sm.sources} sources${sm.file ? ` (${sm.file})` : ''}` : 'no source map');
+    if (!dwarf && !sm) parts.push(names ? 'frames show function names and byte offsets' : 'frames show wasm-function[N] and byte offsets');
+    const externalDebugInfo = customSectionString(this.moduleInfo, 'external_debug_info');
+    const sourceMappingURL = customSectionString(this.moduleInfo, 'sourceMappingURL');
+    return {
+      dwarf,
+      names,
+      sourceMap: sm,
+      ...(externalDebugInfo !== undefined ? { externalDebugInfo } : {}),
+      ...(sourceMappingURL !== undefined ? { sourceMappingURL } : {}),
+      summary: parts.join('; '),
+    };
+  }
+
+  private computeFrames(funcIndex: number, codeOffset: number): SymbolFrame[] {
+    const fallbackName = this.functionName(funcIndex);
+    if (codeOffset === UNKNOWN_CODE_OFFSET) return [namesFrame(fallbackName, 0)];
+    const codeStart = this.moduleInfo.codePayloadStart ?? 0;
+    const moduleOffset = codeStart + codeOffset;
+    const bodyIndex = bodyIndexAt(this.moduleInfo.bodies, codeOffset);
+    const expected = funcIndex - this.moduleInfo.functionImportCount;
+    if (bodyIndex !== expected && !this.warnedFunctions.has(funcIndex)) {
+      this.warnedFunctions.add(funcIndex);
+      this.ownWarnings.push(
+        bodyIndex < 0
+          ? `site in function ${funcIndex}: code offset 0x${codeOffset.toString(16)} is in no function body`
+          : `site in function ${funcIndex}: code offset 0x${codeOffset.toString(16)} lies in function ${bodyIndex + this.moduleInfo.functionImportCount}`,
+      );
+    }
+
+    const dwarfFrames = this.dwarfFrames(codeOffset, moduleOffset, fallbackName);
+    if (dwarfFrames) return dwarfFrames;
+
+    if (this.sourceMap && bodyIndex >= 0) {
+      const p = this.sourceMap.lookup(moduleOffset, codeStart + this.moduleInfo.bodies[bodyIndex]!.start);
+      if (p) {
+        return [{
+          filename: this.displayPath(p.source),
+          lineno: p.line,
+          functionName: fallbackName,
+          ...(p.column > 0 ? { column: p.column } : {}),
+          origin: 'sourcemap',
+        }];
+      }
+    }
+    return [namesFrame(fallbackName, moduleOffset)];
+  }
+
+  /** Frames from DWARF, or undefined when DWARF knows nothing of this offset. */
+  private dwarfFrames(codeOffset: number, moduleOffset: number, fallbackName: string): SymbolFrame[] | undefined {
+    const d = this.dwarf();
+    if (!d) return undefined;
+    const row = d.lines.lookup(codeOffset);
+    // The unit that owns the row's line table; without a row, a unit whose ranges cover the offset.
+    const units = row ? d.unitsByStmt.get(row.unitOffset) ?? [] : d.info.unitsCovering(codeOffset);
+    let chain: Scope[] = [];
+    let unit: CompileUnit | undefined;
+    for (const u of units) {
+      chain = d.info.scopeChain(u, codeOffset);
+      if (chain.length > 0) {
+        unit = u;
+        break;
+      }
+    }
+    if (!row && chain.length === 0) return undefined;
+    const nameOf = (s: Scope | undefined): string =>
+      (s && d.info.cachedFunctionName(s.dieOffset, this.demangle)) || fallbackName;
+
+    const frames: SymbolFrame[] = [];
+    const innermostName = nameOf(chain[chain.length - 1]);
+    if (row && row.line > 0) {
+      frames.push({
+        filename: this.displayPath(row.file),
+        lineno: row.line,
+        functionName: innermostName,
+        ...(row.column > 0 ? { column: row.column } : {}),
+        origin: 'dwarf',
+      });
+    } else {
+      // Line 0 (compiler-generated code) or no row: no line to show, but the function is known.
+      frames.push(namesFrame(innermostName, moduleOffset));
+    }
+    const lineUnit = unit?.stmtList !== undefined ? d.lineUnits.get(unit.stmtList) : undefined;
+    for (let i = chain.length - 1; i >= 1; i--) {
+      const call = chain[i]!;
+      const callerName = nameOf(chain[i - 1]);
+      const file = lineUnit?.files[call.callFile];
+      if (file !== undefined && call.callLine > 0) {
+        frames.push({
+          filename: this.displayPath(file),
+          lineno: call.callLine,
+          functionName: callerName,
+          ...(call.callColumn > 0 ? { column: call.callColumn } : {}),
+          origin: 'dwarf',
+        });
+      } else frames.push(namesFrame(callerName, moduleOffset));
+    }
+    return frames;
+  }
+
+  /** DWARF state, built on first use (null when there is no usable DWARF). */
+  private dwarf(): DwarfState | null {
+    if (this.dwarfState !== undefined) return this.dwarfState;
+    const sections = this.dwarfSections;
+    if (!sections) return (this.dwarfState = null);
+    const info = new DebugInfo(sections);
+    const compDirs = new Map<number, string | undefined>();
+    const unitsByStmt = new Map<number, CompileUnit[]>();
+    for (const u of info.units) {
+      if (u.stmtList === undefined) continue;
+      if (!compDirs.has(u.stmtList)) compDirs.set(u.stmtList, u.compDir);
+      const list = unitsByStmt.get(u.stmtList) ?? [];
+      list.push(u);
+      unitsByStmt.set(u.stmtList, list);
+    }
+    const lines = LineTable.parse({ sections, compDirs, codeSize: this.moduleInfo.codePayloadSize || undefined });
+    const lineUnits = new Map(lines.units.map((u) => [u.offset, u] as [number, LineUnit]));
+    this.dwarfState = { info, lines, lineUnits, unitsByStmt };
+    return this.dwarfState;
+  }
+
+  /** Applies the root rule to a full path. */
+  private displayPath(path: string): string {
+    return relativeToRoot(path, this.root);
+  }
+}
+
+function namesFrame(name: string, moduleOffset: number): SymbolFrame {
+  return { filename: name, lineno: moduleOffset, functionName: name, origin: 'names' };
+}
+
+/** The module's DWARF sections, or undefined when it has neither .debug_info nor .debug_line. */
+function dwarfSectionsOf(info: WasmModuleInfo): DwarfSections | undefined {
+  const s: DwarfSections = {};
+  for (const [key, name] of DWARF_SECTION_NAMES) {
+    const payload = customSection(info, name);
+    if (payload) s[key] = payload;
+  }
+  return s.info || s.line ? s : undefined;
+}
+
+/** Why a debug file cannot describe the module's code, or undefined when its code section is identical. */
+function codeMismatch(main: WasmModuleInfo, debug: WasmModuleInfo): string | undefined {
+  if (main.codePayloadStart === undefined || debug.codePayloadStart === undefined) return undefined;
+  if (main.codePayloadSize !== debug.codePayloadSize) {
+    return `code section ${debug.codePayloadSize} bytes, module has ${main.codePayloadSize}`;
+  }
+  const a = main.bytes.subarray(main.codePayloadStart, main.codePayloadStart + main.codePayloadSize);
+  const b = debug.bytes.subarray(debug.codePayloadStart, debug.codePayloadStart + debug.codePayloadSize);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return `code differs at code offset 0x${i.toString(16)}`;
+  return undefined;
+}
+
+/** Where a file named by the module (a path or URL) is looked for: beside the module. */
+function locateBeside(named: string, moduleDir: string | undefined): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(named)) {
+    if (named.startsWith('file://')) {
+      try {
+        return decodeURIComponent(new URL(named).pathname);
+      } catch {
+        return undefined;
+      }
+    }
+    // An http(s) URL cannot be fetched here: look for a file of the same name beside the module.
+    return moduleDir !== undefined ? joinPath(moduleDir, basename(named)) : undefined;
+  }
+  if (isAbsolutePath(named)) return named;
+  return moduleDir !== undefined ? joinPath(moduleDir, named) : undefined;
+}
+
+async function tryRead(
+  read: (path: string) => Promise<Uint8Array | undefined>,
+  path: string,
+  warnings: string[] | null,
+  what: string,
+): Promise<Uint8Array | undefined> {
+  try {
+    const bytes = await read(path);
+    if (!bytes) warnings?.push(`${what} ${path} not found`);
+    return bytes;
+  } catch (e) {
+    warnings?.push(`${what} ${path}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Reads a file with node:fs; undefined when it does not exist. */
+async function nodeReadFile(path: string): Promise<Uint8Array | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}

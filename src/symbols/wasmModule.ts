@@ -1,0 +1,227 @@
+// A small reader for the parts of a Wasm binary that symbolization needs:
+// the section list, custom sections by name, the number of imported functions,
+// where the code section's payload starts and where each function body lies,
+// and the name section.
+//
+//   module   = magic "\0asm"  version u32  section*
+//   section  = id u8  size uleb  payload[size]
+//   custom   = (id 0) name  bytes...
+//   code     = (id 10) count uleb  body*       ◄── DWARF addresses count from here
+//   body     = size uleb  locals  expr          (offset 0 = the count's first byte)
+//
+// Two coordinate systems meet here and must not be mixed:
+//   - code offset: from the first byte of the code section's payload (DWARF, the site table);
+//   - module offset: from the first byte of the file (source maps, browser `:0x1a2b` frames).
+//   moduleOffset = codePayloadStart + codeOffset.
+
+import { ByteReader, DecodeError } from './byteReader.js';
+
+const SECTION_CUSTOM = 0;
+const SECTION_IMPORT = 2;
+const SECTION_CODE = 10;
+const IMPORT_KIND_FUNC = 0;
+const IMPORT_KIND_TABLE = 1;
+const IMPORT_KIND_MEMORY = 2;
+const IMPORT_KIND_GLOBAL = 3;
+const IMPORT_KIND_TAG = 4;
+
+/** One section: its id, its name if custom, and its payload's byte range in the module. */
+export interface WasmSection {
+  id: number;
+  /** Custom sections only. */
+  name?: string;
+  /** Module offset of the payload's first byte (after the custom section's name). */
+  start: number;
+  /** Module offset one past the payload. */
+  end: number;
+}
+
+/** A defined function's body, in code offsets: `start` is the first byte after the body's size LEB
+ * (where DWARF's low_pc points), `end` is one past its last byte. */
+export interface FunctionBody {
+  start: number;
+  end: number;
+}
+
+/** What the reader found in a module. A malformed tail stops the walk and is reported in `errors`. */
+export interface WasmModuleInfo {
+  bytes: Uint8Array;
+  sections: WasmSection[];
+  /** Number of imported functions: defined function `i` has function index `functionImportCount + i`. */
+  functionImportCount: number;
+  /** Module offset of the code section's payload, or undefined without a code section. */
+  codePayloadStart: number | undefined;
+  /** Size of the code section's payload. */
+  codePayloadSize: number;
+  /** Bodies of the defined functions, in order. */
+  bodies: FunctionBody[];
+  /** Problems met while reading (empty for a well-formed module). */
+  errors: string[];
+}
+
+/** Reads the section structure of a module. Never throws on malformed input: it stops and records. */
+export function readWasmModule(bytes: Uint8Array): WasmModuleInfo {
+  const info: WasmModuleInfo = {
+    bytes,
+    sections: [],
+    functionImportCount: 0,
+    codePayloadStart: undefined,
+    codePayloadSize: 0,
+    bodies: [],
+    errors: [],
+  };
+  const r = new ByteReader(bytes);
+  try {
+    if (bytes.length < 8 || r.u32() !== 0x6d736100) throw new DecodeError('not a Wasm module (bad magic)');
+    const version = r.u32();
+    if (version !== 1) throw new DecodeError(`unsupported Wasm binary version ${version}`);
+    while (r.remaining > 0) {
+      const id = r.u8();
+      const size = r.uleb();
+      const payloadStart = r.pos;
+      r.need(size);
+      const end = payloadStart + size;
+      const section: WasmSection = { id, start: payloadStart, end };
+      if (id === SECTION_CUSTOM) {
+        const sub = new ByteReader(bytes, payloadStart, end);
+        section.name = sub.name();
+        section.start = sub.pos;
+      }
+      info.sections.push(section);
+      r.pos = end;
+    }
+  } catch (e) {
+    info.errors.push(`module: ${(e as Error).message}`);
+  }
+  for (const s of info.sections) {
+    try {
+      if (s.id === SECTION_IMPORT) info.functionImportCount = countFunctionImports(bytes, s);
+      else if (s.id === SECTION_CODE) {
+        info.codePayloadStart = s.start;
+        info.codePayloadSize = s.end - s.start;
+        info.bodies = readBodies(bytes, s);
+      }
+    } catch (e) {
+      info.errors.push(`${s.id === SECTION_IMPORT ? 'import' : 'code'} section: ${(e as Error).message}`);
+    }
+  }
+  return info;
+}
+
+/** The payload of the first custom section called `name`. */
+export function customSection(info: WasmModuleInfo, name: string): Uint8Array | undefined {
+  const s = info.sections.find((x) => x.id === SECTION_CUSTOM && x.name === name);
+  return s ? info.bytes.subarray(s.start, s.end) : undefined;
+}
+
+/** Reads a custom section holding a single Wasm `name` (external_debug_info, sourceMappingURL). */
+export function customSectionString(info: WasmModuleInfo, name: string): string | undefined {
+  const payload = customSection(info, name);
+  if (!payload) return undefined;
+  try {
+    return new ByteReader(payload).name();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Index of the defined function whose body contains `codeOffset` (binary search), or -1. */
+export function bodyIndexAt(bodies: readonly FunctionBody[], codeOffset: number): number {
+  let lo = 0;
+  let hi = bodies.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const b = bodies[mid]!;
+    if (codeOffset < b.start) hi = mid - 1;
+    else if (codeOffset >= b.end) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+function countFunctionImports(bytes: Uint8Array, s: WasmSection): number {
+  const r = new ByteReader(bytes, s.start, s.end);
+  const count = r.uleb();
+  let funcs = 0;
+  for (let i = 0; i < count; i++) {
+    r.skip(r.uleb()); // module
+    r.skip(r.uleb()); // field
+    const kind = r.u8();
+    switch (kind) {
+      case IMPORT_KIND_FUNC:
+        r.uleb();
+        funcs++;
+        break;
+      case IMPORT_KIND_TABLE:
+        r.u8(); // reftype
+        skipLimits(r);
+        break;
+      case IMPORT_KIND_MEMORY:
+        skipLimits(r);
+        break;
+      case IMPORT_KIND_GLOBAL:
+        r.u8(); // valtype (reference types with heap types are not expected here)
+        r.u8(); // mutability
+        break;
+      case IMPORT_KIND_TAG:
+        r.u8(); // attribute
+        r.uleb(); // type index
+        break;
+      default:
+        throw new DecodeError(`unknown import kind ${kind}`);
+    }
+  }
+  return funcs;
+}
+
+function skipLimits(r: ByteReader): void {
+  const flags = r.u8();
+  r.uleb();
+  if (flags & 1) r.uleb();
+}
+
+function readBodies(bytes: Uint8Array, s: WasmSection): FunctionBody[] {
+  const r = new ByteReader(bytes, s.start, s.end);
+  const count = r.uleb();
+  const bodies: FunctionBody[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const size = r.uleb();
+    const start = r.pos - s.start;
+    r.skip(size);
+    bodies[i] = { start, end: start + size };
+  }
+  return bodies;
+}
+
+/** The name section's contents that matter here. */
+export interface NameSection {
+  moduleName?: string;
+  /** Function index (imports counted) → name, as written (not demangled). */
+  functionNames: Map<number, string>;
+}
+
+/** Reads the `name` custom section (subsection 0: module name, 1: function names). */
+export function readNameSection(payload: Uint8Array, errors: string[]): NameSection {
+  const out: NameSection = { functionNames: new Map() };
+  const r = new ByteReader(payload);
+  try {
+    while (r.remaining > 0) {
+      const id = r.u8();
+      const size = r.uleb();
+      r.need(size);
+      const sub = new ByteReader(payload, r.pos, r.pos + size);
+      r.pos += size;
+      if (id === 0) out.moduleName = sub.name();
+      else if (id === 1) {
+        const count = sub.uleb();
+        for (let i = 0; i < count; i++) {
+          const index = sub.uleb();
+          out.functionNames.set(index, sub.name());
+        }
+      }
+    }
+  } catch (e) {
+    errors.push(`name section: ${(e as Error).message} (kept ${out.functionNames.size} names read before it)`);
+  }
+  return out;
+}
