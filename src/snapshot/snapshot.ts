@@ -264,7 +264,8 @@ export class Snapshot {
     for (let o = 0; o < before.keys.length; o++) {
       if (present[o]) continue;
       const tb = old.groupTraceback(groupBy, before.keys[o]!);
-      out.push(new StatisticDiff(tb, 0, -before.sizes[o]!, 0, -before.counts[o]!));
+      // 0 - x, not -x: a vanished group of size 0 has sizeDiff +0, never -0 ("-0 B")
+      out.push(new StatisticDiff(tb, 0, 0 - before.sizes[o]!, 0, 0 - before.counts[o]!));
     }
     return out.sort(StatisticDiff.compare);
   }

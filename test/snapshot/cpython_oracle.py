@@ -19,7 +19,6 @@ import json
 import sys
 import fnmatch
 import tracemalloc
-from unittest import mock
 
 
 def raw(trace):
@@ -56,6 +55,7 @@ def main():
             tb = tracemalloc.Traceback(tuple(tuple(f) for f in op["frames"]))
             def getline(filename, lineno):
                 return "  <%s, %s>  " % (filename, lineno) if lineno % 3 else ""
+            from unittest import mock
             with mock.patch("tracemalloc.linecache.getline", side_effect=getline):
                 out.append(tb.format(op["limit"], op["most_recent_first"]))
         elif kind == "error":

@@ -30,12 +30,14 @@ export function findPython(): PythonOracle | undefined {
   candidates.push(['python3.12', { ...process.env, PYENV_VERSION: process.env.PYENV_VERSION ?? '3.12' }]);
   candidates.push(['python3', process.env]);
   for (const [command, env] of candidates) {
-    const r = spawnSync(command, ['-c', 'import sys, tracemalloc; print("%d.%d.%d" % sys.version_info[:3])'], {
+    const r = spawnSync(command, ['-c', 'import sys, tracemalloc; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3])'], {
       env,
       encoding: 'utf8',
     });
     if (r.status === 0) {
-      cached = { command, env, version: r.stdout.trim() };
+      // call the interpreter itself from now on, not a (slow) pyenv shim
+      const [executable, version] = r.stdout.trim().split('\n');
+      cached = { command: executable || command, env, version: version ?? '' };
       return cached;
     }
   }

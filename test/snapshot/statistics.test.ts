@@ -181,3 +181,9 @@ test('an empty snapshot has no statistics and compares as all-vanished', () => {
   const d = empty.compareTo(snapshot, 'filename');
   assert.deepEqual(d.map(plain), [diff(file('b.py'), 0, -66, 0, -1), diff(file('a.py'), 0, -32, 0, -4), diff(file('<unknown>'), 0, -7, 0, -1)]);
 });
+
+test('a vanished group of zero-size blocks prints +0 B, as Python prints -0 == 0', () => {
+  const old = new Snapshot([{ size: 0, traceback: [['a.c', 1]] }], 1);
+  const now = new Snapshot([], 1);
+  assert.deepEqual(now.compareTo(old, 'lineno').map(String), ['a.c:1: size=0 B (+0 B), count=0 (-1)']);
+});
