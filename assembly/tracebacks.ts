@@ -1,0 +1,265 @@
+// === Interned tracebacks: each distinct stack stored once, referred to by id ===
+//
+// A traceback is (total, frames[0..nframe)): the site ids of the nframe most recent frames and
+// the depth of the stack before truncation (CPython's total_nframe). Two stacks with the same
+// kept frames but different totals are different tracebacks, as in CPython.
+//
+// Ids are dense (0, 1, 2, ...), in order of first appearance, and stay valid until the traces
+// are cleared. Three regions hold them:
+//
+//   index   (R_INDEX)   open-addressing hash table, hash → id, for interning
+//   offsets (R_OFFSETS) id → byte offset of the record in the arena (offsets stay valid when
+//                       the arena moves)
+//   arena   (R_ARENA)   the records, appended in id order, never removed until a clear
+//
+// ╒═══════════ Traceback record (in the arena, TB_HEADER + 4·nframe bytes) ═══════════╕
+//    3                   2                   1
+//  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
+// ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┤
+// │ total: frames on the stack when it was captured (≥ nframe)      │ +0
+// ├─────────────────────────────────────────────────────────────────┤
+// │ nframe: frames kept, 1..FRAMES                                  │ +4
+// ╞═════════════════════════════════════════════════════════════════╡
+// │ frame[0]: site id of the call to the allocator (most recent)    │ +8
+// ├─────────────────────────────────────────────────────────────────┤
+// │ ...                                                             │
+// ├─────────────────────────────────────────────────────────────────┤
+// │ frame[nframe-1]: outermost frame kept                           │
+// └─────────────────────────────────────────────────────────────────┘
+//
+// ╒════ Intern index slot (INDEX_SLOT = 8 bytes) ════╕
+// │ hash of (total, frames)                          │ +0
+// ├──────────────────────────────────────────────────┤
+// │ id + 1 (0 = empty slot)                          │ +4
+// └──────────────────────────────────────────────────┘
+//
+// A stack captured with no frame at all (depth 0: the allocator was called from the host)
+// is stored as CPython stores it: one frame, site id 0 ("no site"), total 1.
+//
+// The last traceback interned is cached in globals (its frames, total and id): an allocation
+// from the same stack as the previous one compares 17 words and skips hashing and probing.
+
+import {
+  ROOT, GET32, SET32, GETREGIONPTR, GETREGIONBYTES, SETREGION, SLOT, MUSTGROW,
+  GROWN_SLOTS_PER_ENTRY, FRAMES, R_INDEX, R_OFFSETS, R_ARENA,
+  H_NFRAME, H_TRACEBACK_COUNT, H_INDEX_CAP, H_ARENA_USED, H_SCRATCH,
+} from "./layout";
+import { placeRegion, extendRegion } from "./regions";
+
+// @ts-ignore: decorator
+@inline export const TB_TOTAL: usize = 0;
+// @ts-ignore: decorator
+@inline export const TB_NFRAME: usize = 4;
+// @ts-ignore: decorator
+@inline export const TB_FRAMES: usize = 8;
+// @ts-ignore: decorator
+@inline export const TB_HEADER: usize = TB_FRAMES;
+
+// @ts-ignore: decorator
+@inline export const INDEX_SLOT: usize = 8;
+// @ts-ignore: decorator
+@inline const I_HASH: usize = 0;
+// @ts-ignore: decorator
+@inline const I_ID1: usize = 4;
+
+/** Slots of a fresh intern index. */
+// @ts-ignore: decorator
+@inline export const INDEX_MIN_CAP: u32 = 64;
+/** Ids a fresh offsets region has room for. */
+// @ts-ignore: decorator
+@inline export const OFFSETS_MIN_COUNT: u32 = 64;
+/** Bytes of a fresh arena: room for 16 records of 16 frames. */
+// @ts-ignore: decorator
+@inline export const ARENA_MIN_BYTES: u32 = 16 * (<u32>TB_HEADER + (FRAMES << 2));
+
+// === The last-traceback cache ===
+
+/** Id of the cached traceback, -1 when the cache is empty. */
+let cacheId: i32 = -1;
+let cacheTotal: u32 = 0;
+let c0: u32 = 0; let c1: u32 = 0; let c2: u32 = 0; let c3: u32 = 0;
+let c4: u32 = 0; let c5: u32 = 0; let c6: u32 = 0; let c7: u32 = 0;
+let c8: u32 = 0; let c9: u32 = 0; let c10: u32 = 0; let c11: u32 = 0;
+let c12: u32 = 0; let c13: u32 = 0; let c14: u32 = 0; let c15: u32 = 0;
+
+/** Forgets the cached traceback (ids were reset, or nframe changed). */
+export function forgetLastTraceback(): void {
+  cacheId = -1;
+}
+
+// === Records ===
+
+/** Address of the record of traceback `id`. */
+// @ts-ignore: decorator
+@inline export function RECORD(id: u32): usize {
+  return GETREGIONPTR(R_ARENA) + <usize>load<u32>(GETREGIONPTR(R_OFFSETS) + (<usize>id << 2));
+}
+
+/** Address of the record of traceback `id`, or 0 if there is no such id (for the host). */
+export function tracebackAddress(id: u32): usize {
+  return id < GET32(H_TRACEBACK_COUNT) ? RECORD(id) : 0;
+}
+
+/** Hash of (total, scratch[0..n)): a multiply-rotate per frame and murmur3's finalizer. */
+function hashScratch(total: u32, n: u32): u32 {
+  let frames = ROOT + H_SCRATCH;
+  let h: u32 = (total * 0x9E3779B1) ^ n;
+  for (let i: u32 = 0; i < n; ++i) {
+    h = rotl<u32>(h ^ load<u32>(frames + (<usize>i << 2)), 13) * 0x85EBCA6B;
+  }
+  h ^= h >> 16; h *= 0x85EBCA6B;
+  h ^= h >> 13; h *= 0xC2B2AE35;
+  h ^= h >> 16;
+  return h;
+}
+
+/** Whether record `rec` is (total, scratch[0..n)). */
+function recordEquals(rec: usize, total: u32, n: u32): bool {
+  if (load<u32>(rec, TB_TOTAL) != total || load<u32>(rec, TB_NFRAME) != n) return false;
+  let frames = ROOT + H_SCRATCH;
+  for (let i: usize = 0; i < <usize>n; ++i) {
+    if (load<u32>(rec + (i << 2), TB_FRAMES) != load<u32>(frames + (i << 2))) return false;
+  }
+  return true;
+}
+
+/** Moves the index into a new region of `newCap` slots. False, changing nothing, if out of memory. */
+function rehashIndex(newCap: u32): bool {
+  let newBytes = <usize>newCap * INDEX_SLOT;
+  let fresh = placeRegion(newBytes);
+  if (fresh == 0) return false;
+  memory.fill(fresh, 0, newBytes);
+  let old = GETREGIONPTR(R_INDEX);
+  let oldLimit = old + GETREGIONBYTES(R_INDEX);
+  let limit = fresh + newBytes;
+  for (let s = old; s < oldLimit; s += INDEX_SLOT) {
+    let id1 = load<u32>(s, I_ID1);
+    if (id1 == 0) continue;
+    let h = load<u32>(s, I_HASH);
+    let e = fresh + <usize>SLOT(h, newCap) * INDEX_SLOT;
+    while (load<u32>(e, I_ID1) != 0) {
+      e += INDEX_SLOT;
+      if (e == limit) e = fresh;
+    }
+    store<u32>(e, h, I_HASH);
+    store<u32>(e, id1, I_ID1);
+  }
+  SETREGION(R_INDEX, fresh, newBytes);
+  SET32(H_INDEX_CAP, newCap);
+  return true;
+}
+
+/** Probes the index for hash `h`: the slot holding (total, scratch[0..n)), or the empty slot where it would go. */
+function probeIndex(h: u32, total: u32, n: u32): usize {
+  let base = GETREGIONPTR(R_INDEX);
+  let cap = GET32(H_INDEX_CAP);
+  let limit = base + <usize>cap * INDEX_SLOT;
+  let s = base + <usize>SLOT(h, cap) * INDEX_SLOT;
+  while (true) {
+    let id1 = load<u32>(s, I_ID1);
+    if (id1 == 0) return s;
+    if (load<u32>(s, I_HASH) == h && recordEquals(RECORD(id1 - 1), total, n)) return s;
+    s += INDEX_SLOT;
+    if (s == limit) s = base;
+  }
+}
+
+/**
+ * Returns the id of traceback (total, scratch[0..n)), adding it if it is new; -1 when adding
+ * it needed memory that could not be had (nothing is changed then). 1 ≤ n ≤ FRAMES, n ≤ total.
+ */
+export function internScratch(total: u32, n: u32): i32 {
+  assert(n >= 1 && n <= FRAMES && n <= total);
+  let h = hashScratch(total, n);
+  let slot = probeIndex(h, total, n);
+  let id1 = load<u32>(slot, I_ID1);
+  if (id1 != 0) return <i32>(id1 - 1);
+
+  // New traceback: make room in all three regions first, so that failing changes nothing.
+  let count = GET32(H_TRACEBACK_COUNT);
+  if (MUSTGROW(count, GET32(H_INDEX_CAP))) {
+    if (!rehashIndex(max<u32>(INDEX_MIN_CAP, (count + 1) * GROWN_SLOTS_PER_ENTRY))) return -1;
+    slot = probeIndex(h, total, n);
+  }
+  let offsetsBytes = GETREGIONBYTES(R_OFFSETS);
+  if ((<usize>count + 1) << 2 > offsetsBytes) {
+    if (!extendRegion(R_OFFSETS, offsetsBytes << 1, <usize>count << 2)) return -1;
+  }
+  let used = <usize>GET32(H_ARENA_USED);
+  let need = TB_HEADER + (<usize>n << 2);
+  let arenaBytes = GETREGIONBYTES(R_ARENA);
+  if (used + need > arenaBytes) {
+    if (!extendRegion(R_ARENA, max<usize>(arenaBytes << 1, used + need), used)) return -1;
+  }
+
+  let rec = GETREGIONPTR(R_ARENA) + used;
+  store<u32>(rec, total, TB_TOTAL);
+  store<u32>(rec, n, TB_NFRAME);
+  memory.copy(rec + TB_FRAMES, ROOT + H_SCRATCH, <usize>n << 2);
+  store<u32>(GETREGIONPTR(R_OFFSETS) + (<usize>count << 2), <u32>used);
+  store<u32>(slot, h, I_HASH);
+  store<u32>(slot, count + 1, I_ID1);
+  SET32(H_TRACEBACK_COUNT, count + 1);
+  SET32(H_ARENA_USED, <u32>(used + need));
+  return <i32>count;
+}
+
+/** Frame `f` if it is among the `n` kept frames (index `i`), else 0: frames past n are garbage. */
+// @ts-ignore: decorator
+@inline function KEEP(f: u32, i: u32, n: u32): u32 {
+  return select<u32>(f, 0, i < n);
+}
+
+/**
+ * Interns the stack passed to an import: `total` frames deep, f0 most recent. Keeps
+ * min(total, nframe) frames. Returns the traceback id, or -1 when out of memory.
+ */
+// @ts-ignore: decorator
+@inline export function internStack(
+  total: u32,
+  f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
+  f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
+): i32 {
+  let n = min<u32>(total, GET32(H_NFRAME));
+  if (n == 0) { total = 1; n = 1; f0 = 0; }
+  let m1 = KEEP(f1, 1, n); let m2 = KEEP(f2, 2, n); let m3 = KEEP(f3, 3, n);
+  let m4 = KEEP(f4, 4, n); let m5 = KEEP(f5, 5, n); let m6 = KEEP(f6, 6, n);
+  let m7 = KEEP(f7, 7, n); let m8 = KEEP(f8, 8, n); let m9 = KEEP(f9, 9, n);
+  let m10 = KEEP(f10, 10, n); let m11 = KEEP(f11, 11, n); let m12 = KEEP(f12, 12, n);
+  let m13 = KEEP(f13, 13, n); let m14 = KEEP(f14, 14, n); let m15 = KEEP(f15, 15, n);
+  let diff = (total ^ cacheTotal) | (f0 ^ c0) | (m1 ^ c1) | (m2 ^ c2) | (m3 ^ c3)
+    | (m4 ^ c4) | (m5 ^ c5) | (m6 ^ c6) | (m7 ^ c7) | (m8 ^ c8) | (m9 ^ c9)
+    | (m10 ^ c10) | (m11 ^ c11) | (m12 ^ c12) | (m13 ^ c13) | (m14 ^ c14) | (m15 ^ c15);
+  if (diff == 0 && cacheId >= 0) return cacheId;
+  let s = ROOT + H_SCRATCH;
+  store<u32>(s, f0, 0); store<u32>(s, m1, 4); store<u32>(s, m2, 8); store<u32>(s, m3, 12);
+  store<u32>(s, m4, 16); store<u32>(s, m5, 20); store<u32>(s, m6, 24); store<u32>(s, m7, 28);
+  store<u32>(s, m8, 32); store<u32>(s, m9, 36); store<u32>(s, m10, 40); store<u32>(s, m11, 44);
+  store<u32>(s, m12, 48); store<u32>(s, m13, 52); store<u32>(s, m14, 56); store<u32>(s, m15, 60);
+  let id = internScratch(total, n);
+  if (id >= 0) {
+    cacheId = id; cacheTotal = total;
+    c0 = f0; c1 = m1; c2 = m2; c3 = m3; c4 = m4; c5 = m5; c6 = m6; c7 = m7;
+    c8 = m8; c9 = m9; c10 = m10; c11 = m11; c12 = m12; c13 = m13; c14 = m14; c15 = m15;
+  }
+  return id;
+}
+
+/** Gives the tracebacks fresh, empty regions (no ids). False if out of memory. */
+export function initTracebacks(): bool {
+  forgetLastTraceback();
+  SETREGION(R_INDEX, 0, 0);
+  SETREGION(R_OFFSETS, 0, 0);
+  SETREGION(R_ARENA, 0, 0);
+  SET32(H_TRACEBACK_COUNT, 0);
+  SET32(H_INDEX_CAP, 0);
+  SET32(H_ARENA_USED, 0);
+  if (!rehashIndex(INDEX_MIN_CAP)) return false;
+  let offsets = placeRegion(<usize>OFFSETS_MIN_COUNT << 2);
+  if (offsets == 0) return false;
+  SETREGION(R_OFFSETS, offsets, <usize>OFFSETS_MIN_COUNT << 2);
+  let arena = placeRegion(<usize>ARENA_MIN_BYTES);
+  if (arena == 0) return false;
+  SETREGION(R_ARENA, arena, <usize>ARENA_MIN_BYTES);
+  return true;
+}

@@ -1,0 +1,115 @@
+import { start, findBlock, tracebackAddress, clearTraces } from "../../assembly/table";
+import { GET32, H_TRACEBACK_COUNT } from "../../assembly/layout";
+import { GETTRACEBACK } from "../../assembly/blocks";
+import { TB_TOTAL, TB_NFRAME, TB_FRAMES } from "../../assembly/tracebacks";
+import { freshTable, alloc1, allocDeep } from "./helpers";
+
+function tracebackOf(ptr: u32): u32 {
+  return GETTRACEBACK(findBlock(ptr));
+}
+function totalOf(id: u32): u32 { return load<u32>(tracebackAddress(id), TB_TOTAL); }
+function nframeOf(id: u32): u32 { return load<u32>(tracebackAddress(id), TB_NFRAME); }
+function frameOf(id: u32, i: u32): u32 { return load<u32>(tracebackAddress(id) + (<usize>i << 2), TB_FRAMES); }
+function count(): u32 { return GET32(H_TRACEBACK_COUNT); }
+
+describe("interning", () => {
+  beforeEach(() => { freshTable(); });
+
+  it("stores the same stack once", () => {
+    start(16);
+    allocDeep(0x1000, 1, 100, 5);
+    allocDeep(0x2000, 1, 100, 5);
+    alloc1(0x3000, 1, 7);
+    allocDeep(0x4000, 1, 100, 5);
+    expect(count()).toBe(2);
+    expect(tracebackOf(0x1000)).toBe(tracebackOf(0x2000));
+    expect(tracebackOf(0x1000)).toBe(tracebackOf(0x4000));
+    expect(tracebackOf(0x3000)).not.toBe(tracebackOf(0x1000));
+  });
+
+  it("keeps min(total, nframe) frames, most recent first, and the true total", () => {
+    start(3);
+    allocDeep(0x1000, 1, 100, 20);
+    let id = tracebackOf(0x1000);
+    expect(nframeOf(id)).toBe(3);
+    expect(totalOf(id)).toBe(20);
+    expect(frameOf(id, 0)).toBe(100);
+    expect(frameOf(id, 1)).toBe(101);
+    expect(frameOf(id, 2)).toBe(102);
+  });
+
+  it("ignores the garbage frames past the depth", () => {
+    start(16);
+    allocDeep(0x1000, 1, 100, 2); // frames 2..15 are 0xF00D....
+    let id = tracebackOf(0x1000);
+    expect(nframeOf(id)).toBe(2);
+    alloc1(0x2000, 1, 100); // one frame: different traceback
+    expect(tracebackOf(0x2000)).not.toBe(id);
+    // the same two frames with other garbage after them: the same traceback
+    allocDeep(0x3000, 1, 100, 2);
+    expect(tracebackOf(0x3000)).toBe(id);
+  });
+
+  it("tells apart stacks with the same kept frames and different totals", () => {
+    start(2);
+    allocDeep(0x1000, 1, 100, 5);
+    allocDeep(0x2000, 1, 100, 6);
+    allocDeep(0x3000, 1, 100, 5);
+    expect(tracebackOf(0x1000)).not.toBe(tracebackOf(0x2000));
+    expect(tracebackOf(0x1000)).toBe(tracebackOf(0x3000));
+    expect(totalOf(tracebackOf(0x2000))).toBe(6);
+    expect(count()).toBe(2);
+  });
+
+  it("stores a stack of depth 0 as one frame 0 with total 1 (as CPython)", () => {
+    start(4);
+    allocDeep(0x1000, 1, 100, 0);
+    let id = tracebackOf(0x1000);
+    expect(nframeOf(id)).toBe(1);
+    expect(totalOf(id)).toBe(1);
+    expect(frameOf(id, 0)).toBe(0);
+  });
+
+  it("does not reuse a cached traceback across a change of nframe", () => {
+    start(16);
+    allocDeep(0x1000, 1, 100, 16);
+    start(1); // already tracing: only the limit changes
+    allocDeep(0x2000, 1, 100, 16);
+    expect(nframeOf(tracebackOf(0x2000))).toBe(1);
+    expect(nframeOf(tracebackOf(0x1000))).toBe(16);
+  });
+
+  it("does not reuse a cached id after clearTraces", () => {
+    start(1);
+    alloc1(0x1000, 1, 5);
+    alloc1(0x2000, 1, 6);
+    clearTraces();
+    alloc1(0x3000, 1, 6); // same stack as the last one, but ids restarted
+    expect(count()).toBe(1);
+    expect(tracebackOf(0x3000)).toBe(0);
+    expect(frameOf(0, 0)).toBe(6);
+  });
+
+  it("grows the index, offsets and arena and keeps every traceback", () => {
+    start(16);
+    for (let i: u32 = 0; i < 5000; ++i) allocDeep(0x10000 + (i << 4), 1, i * 32, 1 + (i % 16));
+    expect(count()).toBe(5000);
+    let wrong = 0;
+    for (let i: u32 = 0; i < 5000; ++i) {
+      let id = tracebackOf(0x10000 + (i << 4));
+      let n = 1 + (i % 16);
+      if (id != i || nframeOf(id) != n || frameOf(id, n - 1) != i * 32 + n - 1) ++wrong;
+    }
+    expect(wrong).toBe(0);
+    // interning again finds them all
+    for (let i: u32 = 0; i < 5000; ++i) allocDeep(0x90000 + (i << 4), 1, i * 32, 1 + (i % 16));
+    expect(count()).toBe(5000);
+  });
+
+  it("returns no record for an id that does not exist", () => {
+    start(1);
+    alloc1(0x1000, 1);
+    expect(tracebackAddress(1)).toBe(0);
+    expect(tracebackAddress(0)).not.toBe(0);
+  });
+});
