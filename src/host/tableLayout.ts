@@ -1,0 +1,89 @@
+/**
+ * The memory layout of the trace table (build/tracetable.wasm), as the host reads it.
+ *
+ * This file mirrors assembly/layout.ts (header), assembly/blocks.ts (blocks table entry) and
+ * assembly/tracebacks.ts (traceback record); the box diagrams are there. The table writes
+ * `magic` and `version` into its header and `checkHeader` refuses a table whose layout differs,
+ * so a change on one side without the other fails loudly at instantiation.
+ */
+
+/** Most frames a traceback holds (the f0..f15 arguments of the imports, docs/abi.md §2). */
+export const FRAMES = 16;
+
+/** "TMT1" as a little-endian u32, at offset 0 of the header. */
+export const MAGIC = 0x31544d54;
+/** Layout version the host understands (assembly/layout.ts LAYOUT_VERSION). */
+export const LAYOUT_VERSION = 1;
+
+/** Byte offsets of the header fields, from the address returned by the `layout` export. */
+export const Header = {
+  magic: 0,
+  version: 4,
+  flags: 8,
+  nframe: 12,
+  limit: 16,
+  end: 20,
+  highWater: 24,
+  regions: 32,
+  blocksCap: 64,
+  liveBlocks: 68,
+  tracebackCount: 72,
+  indexCap: 76,
+  arenaUsed: 80,
+  current: 88,
+  peak: 96,
+  allocations: 104,
+  frees: 112,
+  unknownFrees: 120,
+  unsampledFrees: 128,
+  replaced: 136,
+  skipped: 144,
+  samplingInterval: 152,
+  countdown: 160,
+  rng: 168,
+  estimatedCurrent: 176,
+  estimatedPeak: 184,
+  scratch: 192,
+} as const;
+
+/** Bytes of the header. */
+export const HEADER_SIZE = Header.scratch + 4 * FRAMES;
+
+/** Index of each region in the header's region table; each is (ptr u32, bytes u32). */
+export const Region = { blocks: 0, index: 1, offsets: 2, arena: 3 } as const;
+/** Bytes of one region-table entry. */
+export const REGION_SIZE = 8;
+
+/** Bits of the header's flags word. */
+export const Flag = { tracing: 1, oomStopped: 2, sampling: 4, reallocZeroFrees: 8 } as const;
+
+/** Blocks table entry: ptr (0 = empty slot), size, traceback id; 12 bytes. */
+export const BlockEntry = { ptr: 0, size: 4, traceback: 8, bytes: 12 } as const;
+
+/** Traceback record in the arena: total, nframe, then nframe site ids. */
+export const TracebackRecord = { total: 0, nframe: 4, frames: 8 } as const;
+
+/** Results of the table's control functions. */
+export const ResultCode = { ok: 0, badNframe: 1, outOfMemory: 2, badInterval: 3 } as const;
+
+/** The limit the table uses when none is set: all of the 32-bit space but the last page. */
+export const NO_LIMIT = 0xffff0000;
+
+/** Reads a u64 counter made of two u32 words (exact below 2^53, which counters stay under). */
+export function readU64(words: Uint32Array, byteOffset: number): number {
+  const i = byteOffset >>> 2;
+  return words[i]! + words[i + 1]! * 0x100000000;
+}
+
+/** Throws unless the header at `root` carries the magic and the layout version this host knows. */
+export function checkHeader(memory: WebAssembly.Memory, root: number): void {
+  const words = new Uint32Array(memory.buffer, root, HEADER_SIZE >>> 2);
+  const magic = words[Header.magic >>> 2]!;
+  const version = words[Header.version >>> 2]!;
+  if (magic !== MAGIC) {
+    throw new Error(`not a trace table: header magic 0x${magic.toString(16)} at ${root}, expected 0x${MAGIC.toString(16)} ("TMT1")`);
+  }
+  if (version !== LAYOUT_VERSION) {
+    throw new Error(`trace table layout version ${version}, this host reads version ${LAYOUT_VERSION}: rebuild build/tracetable.wasm (npm run build:table)`);
+  }
+}
