@@ -144,7 +144,7 @@ export function mapKeys(from: TraceStore, to: TraceStore, groupBy: GroupBy, keys
   const mapFile = (f: number): number => {
     let m = fileMap[f]!;
     if (m === -2) {
-      m = to.filenameIndex.get(from.filenames[f]!) ?? -1;
+      m = to.findFile(from.filenames[f]!);
       fileMap[f] = m;
     }
     return m;
@@ -152,7 +152,7 @@ export function mapKeys(from: TraceStore, to: TraceStore, groupBy: GroupBy, keys
   const mapFrame = (fr: number): number => {
     const f = mapFile(from.frameFile[fr]!);
     if (f < 0) return -1;
-    return to.frameIndex.get(f * 0x100000000 + from.frameLine[fr]!) ?? -1;
+    return to.findFrame(f, from.frameLine[fr]!);
   };
   for (let g = 0; g < keys.length; g++) {
     const key = keys[g]!;
@@ -172,7 +172,7 @@ export function mapKeys(from: TraceStore, to: TraceStore, groupBy: GroupBy, keys
         }
         ids.push(m);
       }
-      out[g] = ok ? (to.seqIndex.get(ids.join(',')) ?? -1) : -1;
+      out[g] = ok ? to.findSequence(ids) : -1;
     }
   }
   return out;

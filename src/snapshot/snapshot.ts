@@ -147,7 +147,7 @@ export class Snapshot {
       const t = tracebacks[k];
       if (t === null || t === undefined) continue;
       if (!(t instanceof Traceback)) throw new TypeError(`tracebacks[${k}] is not a Traceback`);
-      remap[k] = builder.internTracebackObject(t);
+      remap[k] = builder.internTracebackObject(t, t.totalNframe, false); // each object comes once
     }
     const n = ids.length;
     const traceTb = new Uint32Array(n);
