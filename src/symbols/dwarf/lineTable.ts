@@ -232,6 +232,8 @@ class LineTableBuilder {
   private readonly rowColumn = new U32List();
   private readonly rowFile = new U32List();
   private dropped = { dead: 0, unordered: 0, overlapping: 0, badFile: 0 };
+  /** Each unit's directory list, kept for DW_LNE_define_file (v2–4). */
+  private readonly unitDirs = new Map<LineUnit, (string | undefined)[]>();
 
   constructor(private readonly input: LineTableInput) {}
 
@@ -342,7 +344,7 @@ class LineTableBuilder {
       r.uleb(); // length
       unit.files.push(this.joinV4(compDir, dirs, dirIndex, name));
     }
-    (unit as LineUnitWithDirs).dirs = dirs;
+    this.unitDirs.set(unit, dirs);
   }
 
   private joinV4(compDir: string | undefined, dirs: (string | undefined)[], dirIndex: number, name: string): string | undefined {
@@ -377,7 +379,7 @@ class LineTableBuilder {
     for (const f of readEntries(readFormats())) {
       unit.files.push(f.path === undefined || f.dir >= dirs.length ? undefined : joinPath(compDir, dirs[f.dir], f.path));
     }
-    (unit as LineUnitWithDirs).dirs = dirs;
+    this.unitDirs.set(unit, dirs);
   }
 
   private fileId(path: string): number {
@@ -490,7 +492,7 @@ class LineTableBuilder {
             case DW_LNE.define_file: {
               const name = r.cstring();
               const dirIndex = r.uleb();
-              const dirs = (unit as LineUnitWithDirs).dirs ?? [];
+              const dirs = this.unitDirs.get(unit) ?? [];
               unit.files.push(joinPath(dirs[0], dirs[dirIndex], name));
               break;
             }
@@ -591,9 +593,4 @@ class LineTableBuilder {
       rowFile: this.rowFile.done(),
     });
   }
-}
-
-/** The directory list, kept while parsing for DW_LNE_define_file (v2–4). */
-interface LineUnitWithDirs extends LineUnit {
-  dirs?: (string | undefined)[];
 }
