@@ -132,6 +132,21 @@ class Writer {
   }
 }
 
+/** Bytes of the varint of v (0 ≤ v < 2^53). */
+function varintLength(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  let n = 4;
+  v = Math.floor(v / 0x10000000);
+  while (v > 0) {
+    n++;
+    v = Math.floor(v / 0x80);
+  }
+  return n;
+}
+
 const ENCODER = new TextEncoder();
 const DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -185,7 +200,7 @@ export function encodeSnapshot(parts: SnapshotParts): Uint8Array {
     usedFiles.push(f);
   }
 
-  const w = new Writer(HEADER_SIZE + 64 + n * 5 + usedFrames.length * 4 + usedTb.length * 24);
+  const w = new Writer(HEADER_SIZE + 64 + usedFiles.length * 32 + usedFrames.length * 4 + usedTb.length * 24);
   w.pos = HEADER_SIZE;
   // meta
   let flags = 0;
@@ -221,37 +236,38 @@ export function encodeSnapshot(parts: SnapshotParts): Uint8Array {
     w.varint(total === UNKNOWN_TOTAL ? 0 : total + 1);
     for (let k = start; k < end; k++) w.varint(frameNew[store.tbFrames[k]!]!);
   }
-  // traces: the hot loop, varints written inline
+  // traces: the hot loop. Measure first, then write the varints inline into a buffer of the
+  // exact final size (no growth, no oversized buffer kept alive by the result).
   w.varint(n);
-  w.ensure(n * 16);
-  const b = w.buf;
+  let traceBytes = 0;
+  for (let i = 0; i < n; i++) traceBytes += varintLength(tbNew[traceTb[i]!]!) + varintLength(traceSize[i]!);
+  const out = new Uint8Array(w.pos + traceBytes);
+  out.set(w.buf.subarray(0, w.pos));
   let p = w.pos;
   for (let i = 0; i < n; i++) {
     let v = tbNew[traceTb[i]!]!;
     while (v >= 0x80) {
-      b[p++] = (v & 0x7f) | 0x80;
+      out[p++] = (v & 0x7f) | 0x80;
       v >>>= 7;
     }
-    b[p++] = v;
+    out[p++] = v;
     let s = traceSize[i]!;
     if (s < 0x80000000) {
       while (s >= 0x80) {
-        b[p++] = (s & 0x7f) | 0x80;
+        out[p++] = (s & 0x7f) | 0x80;
         s >>>= 7;
       }
-      b[p++] = s;
+      out[p++] = s;
     } else {
       while (s >= 0x80) {
-        b[p++] = (s % 0x80) | 0x80;
+        out[p++] = (s % 0x80) | 0x80;
         s = Math.floor(s / 0x80);
       }
-      b[p++] = s;
+      out[p++] = s;
     }
   }
-  w.pos = p;
 
-  const out = w.buf.subarray(0, w.pos);
-  const payloadLength = w.pos - HEADER_SIZE;
+  const payloadLength = out.length - HEADER_SIZE;
   out.set(MAGIC, 0);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(8, FORMAT_VERSION, true);
