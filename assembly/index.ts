@@ -1,13 +1,35 @@
-// === build/tracetable.wasm: the trace table as its own module ===
+// === build/tracetable.wasm: the trace table as its own module (docs/abi.md, section 3) ===
 //
-// The table lives in this module's linear memory from __heap_base on, and grows it with
-// memory.grow (there is no other allocator in here: runtime "stub", nothing managed). The
-// host (src/host/traceTable.ts) passes alloc/free/realloc to the instrumented target as its
-// "tracemalloc" imports (docs/abi.md, section 2) and reads the header and regions directly
-// from `memory` (layout.ts, blocks.ts, tracebacks.ts).
+// The table lives in this module's linear memory from __heap_base on and grows it with
+// memory.grow; there is no other allocator in here (runtime "stub", nothing managed, no
+// imports). Memory layout: layout.ts (header, regions), blocks.ts (blocks table entry),
+// tracebacks.ts (traceback record, intern index), sampler.ts (sampling), table.ts (semantics).
+//
+// Exports
+//
+//   memory                                   the table's memory, read directly by the host
+//   FRAMES: i32 global = 16                  most frames a traceback holds
+//
+//   imports of the instrumented target, module "tracemalloc" (docs/abi.md, section 2):
+//   alloc(ptr, size, total, f0..f15)         → ()
+//   free(ptr)                                → ()
+//   realloc(old, new, size, total, f0..f15)  → ()
+//
+//   control (the host, src/host/traceTable.ts):
+//   start(nframe) → 0 ok | 1 nframe not in 1..16 | 2 out of memory
+//   stop() · clearTraces() · resetPeak()
+//   isTracing() → 0 | 1 · getTracebackLimit() → nframe
+//   setSampling(interval f64, seedLo, seedHi) → 0 ok | 3 bad interval   (interval 0 = exact)
+//   setReallocZeroFrees(0 | 1) · setMemoryLimit(bytes)
+//
+//   reading (addresses into `memory`):
+//   layout() → address of the header (layout.ts)
+//   findBlock(ptr) → address of the block's entry (blocks.ts), 0 if not traced
+//   tracebackAddress(id) → address of the traceback record (tracebacks.ts), 0 if no such id
+//   tracemallocMemory() → bytes of the header and all regions
 
 import { attachTable } from "./table";
-import { FRAMES as FRAMES_ } from "./layout";
+import { FRAMES as FRAME_COUNT } from "./layout";
 
 export {
   alloc, free, realloc,
@@ -17,6 +39,8 @@ export {
 } from "./table";
 
 /** Most frames a traceback holds: start(nframe) takes 1..FRAMES. */
-export const FRAMES: i32 = <i32>FRAMES_;
+export const FRAMES: i32 = <i32>FRAME_COUNT;
 
-attachTable((__heap_base + 15) & ~15, 0);
+// The header goes right after the static data; the regions follow as they are needed. If even
+// the header cannot have memory, instantiation traps here, never later inside the target.
+if (!attachTable((__heap_base + 15) & ~15, 0)) unreachable();
