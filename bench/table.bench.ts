@@ -109,7 +109,7 @@ console.log('|---:|---:|---:|---:|---:|---:|');
     }
     if (report.has(filled)) {
       const used = table.getTracemallocMemory();
-      console.log(`| ${live} | ${(r.blocks / live).toFixed(1)} | ${(used / live).toFixed(1)} | ${r.tracebacks} | ${used} | ${table.memory().linearMemory} |`);
+      console.log(`| ${live} | ${(r.blocks / live).toFixed(1)} | ${(used / live).toFixed(1)} | ${r.tracebacks} | ${used} | ${table.tableMemory().linearMemory} |`);
     }
   }
   console.log(`\nBlocks table bytes per live block over every 10k step from 1k to ${target} live: ${lo.toFixed(1)} .. ${hi.toFixed(1)}`);

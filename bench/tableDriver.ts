@@ -47,7 +47,7 @@ const ADD = 0x6a, MUL = 0x6c, REM_U = 0x70, AND = 0x71, SHL = 0x74, SHR_U = 0x76
 const LOOP = [0x03, 0x40], IF = [0x04, 0x40], END = 0x0b, BR_IF = 0x0d;
 
 /** Bytes of the driver module. */
-export function driverBytes(): Uint8Array {
+export function driverBytes(): Uint8Array<ArrayBuffer> {
   // params: from 0, to 1, mask 2, nstacks 3, depth 4; locals: i 5, ptr 6, fb 7
   const [from, to, mask, nstacks, depth, i, ptr, fb] = [0, 1, 2, 3, 4, 5, 6, 7];
   const frames: number[] = [];

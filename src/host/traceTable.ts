@@ -305,14 +305,14 @@ export class TraceTable {
   /**
    * Bytes of the table's structures: its header plus every region in full (blocks table, intern
    * index, traceback offsets, traceback arena, with their empty slots and unused room). Not
-   * counted: gaps left behind by regions that moved, the module's static data (see memory()).
+   * counted: gaps left behind by regions that moved, the module's static data (see tableMemory()).
    */
   getTracemallocMemory(): number {
     return this.exports.tracemallocMemory() >>> 0;
   }
 
-  /** The table's memory in more detail. */
-  memory(): TableMemory {
+  /** The table's own memory in more detail. */
+  tableMemory(): TableMemory {
     const limit = this.u32(Header.limit);
     return {
       used: this.getTracemallocMemory(),
