@@ -17,7 +17,6 @@ export function decodeUtf8(bytes: Uint8Array): string {
 /** A cursor over `bytes[start, end)`; `pos` is an index into `bytes`. */
 export class ByteReader {
   readonly bytes: Uint8Array;
-  readonly view: DataView;
   readonly end: number;
   pos: number;
 
@@ -26,7 +25,6 @@ export class ByteReader {
       throw new DecodeError(`range [${start}, ${end}) outside ${bytes.length} bytes`);
     }
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = start;
     this.end = end;
   }
@@ -55,7 +53,8 @@ export class ByteReader {
 
   u16(): number {
     this.need(2);
-    const v = this.view.getUint16(this.pos, true);
+    const b = this.bytes;
+    const v = b[this.pos]! | (b[this.pos + 1]! << 8);
     this.pos += 2;
     return v;
   }
@@ -70,17 +69,17 @@ export class ByteReader {
 
   u32(): number {
     this.need(4);
-    const v = this.view.getUint32(this.pos, true);
-    this.pos += 4;
+    const b = this.bytes;
+    const p = this.pos;
+    const v = (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+    this.pos = p + 4;
     return v;
   }
 
   /** A u64 as a number; throws above 2^53 (no offset or address in a Wasm module is that large). */
   u64(): number {
-    this.need(8);
-    const lo = this.view.getUint32(this.pos, true);
-    const hi = this.view.getUint32(this.pos + 4, true);
-    this.pos += 8;
+    const lo = this.u32();
+    const hi = this.u32();
     if (hi > 0x1fffff) throw new DecodeError(`u64 too large at ${this.pos - 8}`);
     return hi * 0x1_0000_0000 + lo;
   }
@@ -122,6 +121,11 @@ export class ByteReader {
   sleb(): number {
     const b = this.bytes;
     let pos = this.pos;
+    if (pos < this.end && b[pos]! < 0x80) {
+      const byte = b[pos]!;
+      this.pos = pos + 1;
+      return byte & 0x40 ? byte - 0x80 : byte;
+    }
     let result = 0;
     let shift = 0;
     let byte: number;

@@ -125,7 +125,8 @@ export class Symbolizer {
   private readonly sourceMapFile: string | undefined;
   private readonly ownWarnings: string[];
   private dwarfState: DwarfState | null | undefined;
-  private readonly siteCache = new Map<number, readonly SymbolFrame[]>();
+  private readonly siteCache = new Map<number, { funcIndex: number; frames: readonly SymbolFrame[] }>();
+  private readonly otherSiteCache = new Map<string, readonly SymbolFrame[]>();
   private readonly nameCache = new Map<number, string>();
   private readonly warnedFunctions = new Set<number>();
 
@@ -297,12 +298,20 @@ export class Symbolizer {
    * The array is cached and shared: do not modify it.
    */
   framesForSite(funcIndex: number, codeOffset: number): readonly SymbolFrame[] {
-    const key = funcIndex * 0x1_0000_0000 + (codeOffset >>> 0);
-    let frames = this.siteCache.get(key);
-    if (!frames) {
-      frames = Object.freeze(this.computeFrames(funcIndex, codeOffset >>> 0).map((f) => Object.freeze(f)));
-      this.siteCache.set(key, frames);
+    // Keyed by the code offset alone (a small integer: no boxed keys); the function index is checked.
+    const offset = codeOffset >>> 0;
+    const hit = this.siteCache.get(offset);
+    if (hit && hit.funcIndex === funcIndex) return hit.frames;
+    const otherKey = `${funcIndex}:${offset}`;
+    if (hit) {
+      const other = this.otherSiteCache.get(otherKey);
+      if (other) return other;
     }
+    const frames = this.computeFrames(funcIndex, offset);
+    for (const f of frames) Object.freeze(f);
+    Object.freeze(frames);
+    if (!hit) this.siteCache.set(offset, { funcIndex, frames });
+    else this.otherSiteCache.set(otherKey, frames);
     return frames;
   }
 
@@ -393,15 +402,7 @@ export class Symbolizer {
 
     if (this.sourceMap && bodyIndex >= 0) {
       const p = this.sourceMap.lookup(moduleOffset, codeStart + this.moduleInfo.bodies[bodyIndex]!.start);
-      if (p) {
-        return [{
-          filename: this.displayPath(p.source),
-          lineno: p.line,
-          functionName: fallbackName,
-          ...(p.column > 0 ? { column: p.column } : {}),
-          origin: 'sourcemap',
-        }];
-      }
+      if (p) return [sourceFrame(this.displayPath(p.source), p.line, p.column, fallbackName, 'sourcemap')];
     }
     return [namesFrame(fallbackName, moduleOffset)];
   }
@@ -429,13 +430,7 @@ export class Symbolizer {
     const frames: SymbolFrame[] = [];
     const innermostName = nameOf(chain[chain.length - 1]);
     if (row && row.line > 0) {
-      frames.push({
-        filename: this.displayPath(row.file),
-        lineno: row.line,
-        functionName: innermostName,
-        ...(row.column > 0 ? { column: row.column } : {}),
-        origin: 'dwarf',
-      });
+      frames.push(sourceFrame(this.displayPath(row.file), row.line, row.column, innermostName, 'dwarf'));
     } else {
       // Line 0 (compiler-generated code) or no row: no line to show, but the function is known.
       frames.push(namesFrame(innermostName, moduleOffset));
@@ -446,13 +441,7 @@ export class Symbolizer {
       const callerName = nameOf(chain[i - 1]);
       const file = lineUnit?.files[call.callFile];
       if (file !== undefined && call.callLine > 0) {
-        frames.push({
-          filename: this.displayPath(file),
-          lineno: call.callLine,
-          functionName: callerName,
-          ...(call.callColumn > 0 ? { column: call.callColumn } : {}),
-          origin: 'dwarf',
-        });
+        frames.push(sourceFrame(this.displayPath(file), call.callLine, call.callColumn, callerName, 'dwarf'));
       } else frames.push(namesFrame(callerName, moduleOffset));
     }
     return frames;
@@ -483,6 +472,13 @@ export class Symbolizer {
   private displayPath(path: string): string {
     return relativeToRoot(path, this.root);
   }
+}
+
+/** A frame with a source location; column 0 (unknown) is left out. */
+function sourceFrame(filename: string, lineno: number, column: number, functionName: string, origin: FrameOrigin): SymbolFrame {
+  const f: SymbolFrame = { filename, lineno, functionName, origin };
+  if (column > 0) f.column = column;
+  return f;
 }
 
 function namesFrame(name: string, moduleOffset: number): SymbolFrame {
