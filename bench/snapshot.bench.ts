@@ -12,7 +12,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Snapshot, Traceback } from '../src/snapshot/index.js';
 import { dumpSnapshotSync, loadSnapshotSync } from '../src/snapshot/file.js';
@@ -85,14 +85,19 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function time(runs: number, fn: () => void): number[] {
-  const out: number[] = [];
+/** Wall-clock and CPU milliseconds of each run (CPU time is steadier on a busy machine). */
+function time(runs: number, fn: () => void): { wall: number[]; cpu: number[] } {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let k = 0; k < runs; k++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     fn();
-    out.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return out;
+  return { wall, cpu };
 }
 
 // ── CPython ────────────────────────────────────────────────────────────────────────────────
@@ -136,12 +141,14 @@ ops = {
     "compareTo(old, 'lineno')": lambda: new.compare_to(old, 'lineno'),
     "dump+load": dump_load,
 }
-out = {"times": {}, "head": {}}
+out = {"times": {}, "cpu": {}, "head": {}}
 for name, fn in ops.items():
-    times = []
+    times = []; cpu = []
     for _ in range(runs):
-        t0 = time.perf_counter(); res = fn(); times.append((time.perf_counter() - t0) * 1000)
+        c0 = time.process_time(); t0 = time.perf_counter(); res = fn()
+        times.append((time.perf_counter() - t0) * 1000); cpu.append((time.process_time() - c0) * 1000)
     out["times"][name] = times
+    out["cpu"][name] = cpu
     out["head"][name] = [str(s) for s in res[:5]] if isinstance(res, list) else [str(s) for s in res.statistics('lineno')[:5]]
 out["dump_bytes"] = os.path.getsize(dump_path)
 json.dump(out, sys.stdout)
@@ -180,7 +187,7 @@ function main(): void {
         },
       ],
     ];
-    const ours = new Map<string, { times: number[]; head: string[] }>();
+    const ours = new Map<string, { times: { wall: number[]; cpu: number[] }; head: string[] }>();
     for (const [name, fn] of ops) {
       fn(); // warm-up
       let res: unknown;
@@ -192,7 +199,9 @@ function main(): void {
     }
 
     const py = findPython();
-    let pyOut: { times: Record<string, number[]>; head: Record<string, string[]>; dump_bytes: number } | undefined;
+    let pyOut:
+      | { times: Record<string, number[]>; cpu: Record<string, number[]>; head: Record<string, string[]>; dump_bytes: number }
+      | undefined;
     if (py) {
       const dataPath = join(dir, 'traces.json');
       writeFileSync(
@@ -220,14 +229,28 @@ function main(): void {
       console.log('no python3 found: CPython columns left empty');
     }
 
-    const rows: string[][] = [['operation', 'ours (ms)', 'CPython (ms)', 'speed-up', 'same top 5']];
+    const rows: string[][] = [
+      ['operation', 'ours (ms)', 'CPython (ms)', 'speed-up', 'ours CPU (ms)', 'CPython CPU (ms)', 'CPU speed-up', 'same top 5'],
+    ];
     for (const [name] of ops) {
       const o = ours.get(name)!;
-      const mo = median(o.times);
+      const mo = median(o.times.wall);
+      const co = median(o.times.cpu);
       const p = pyOut?.times[name];
+      const pc = pyOut?.cpu[name];
       const mp = p ? median(p) : NaN;
+      const cp = pc ? median(pc) : NaN;
       const same = pyOut ? (JSON.stringify(pyOut.head[name]) === JSON.stringify(o.head) ? 'yes' : 'NO') : '-';
-      rows.push([name, mo.toFixed(1), p ? mp.toFixed(0) : '-', p ? `${(mp / mo).toFixed(1)}×` : '-', same]);
+      rows.push([
+        name,
+        mo.toFixed(1),
+        p ? mp.toFixed(0) : '-',
+        p ? `${(mp / mo).toFixed(1)}×` : '-',
+        co.toFixed(1),
+        pc ? cp.toFixed(0) : '-',
+        pc ? `${(cp / co).toFixed(1)}×` : '-',
+        same,
+      ]);
     }
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
     const line = (row: string[]): string => `| ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
@@ -236,7 +259,7 @@ function main(): void {
     console.log(`|${widths.map((w, c) => (c === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
     for (const row of rows.slice(1)) console.log(line(row));
     console.log();
-    console.log(`runs: ours ${RUNS_OURS} (median, after one warm-up), CPython ${RUNS_PY} (median)`);
+    console.log(`runs: ours ${RUNS_OURS} (median, after one warm-up), CPython ${RUNS_PY} (median); load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     console.log(`fromInterned (not in the table): ${buildMs.toFixed(1)} ms`);
     console.log(`dump size: ours ${dumpBytes.toLocaleString('en')} B = ${(dumpBytes / N).toFixed(2)} B/trace` +
       (pyOut ? `; CPython pickle ${pyOut.dump_bytes.toLocaleString('en')} B = ${(pyOut.dump_bytes / N).toFixed(2)} B/trace` : ''));

@@ -85,25 +85,26 @@ export class Snapshot {
     for (const trace of traces) {
       checkSize(trace.size, i);
       const given = trace.traceback;
+      const explicit = trace.totalNframe;
+      if (explicit !== undefined && (!Number.isInteger(explicit) || explicit < 0 || explicit >= UNKNOWN_TOTAL)) {
+        throw new RangeError(`trace ${i}: totalNframe must be an integer in [0, 4294967294], got ${explicit}`);
+      }
       let id: number;
       if (given instanceof Traceback) {
-        id = builder.internTracebackObject(given, trace.totalNframe ?? given.totalNframe);
+        id = builder.internTracebackObject(given, explicit ?? given.totalNframe);
       } else {
-        const total = trace.totalNframe ?? UNKNOWN_TOTAL;
+        const total = explicit ?? UNKNOWN_TOTAL;
         const cached = byIterable.get(given);
         if (cached !== undefined && builder.tracebackTotal(cached) === total) {
           id = cached;
         } else {
-          if (total !== UNKNOWN_TOTAL && (!Number.isInteger(total) || total < 0 || total >= UNKNOWN_TOTAL)) {
-            throw new RangeError(`trace ${i}: totalNframe must be an integer in [0, 4294967294], got ${total}`);
-          }
           const frameIds = Array.from(given, (f: FrameLike) => builder.internFrameObject(toFrame(f)));
           id = builder.internTraceback(frameIds, total);
           byIterable.set(given, id);
         }
       }
       tb.push(id);
-      sizes.push(trace.size);
+      sizes.push(trace.size + 0); // -0 → 0
       i++;
     }
     Snapshot.init(this, builder.build(), Uint32Array.from(tb), Float64Array.from(sizes), makeMeta(tracebackLimit, meta));
@@ -163,8 +164,8 @@ export class Snapshot {
       traceSize = new Float64Array(traceSizes);
       for (let i = 0; i < n; i++) {
         const s = traceSize[i]!;
-        // fast test first: integers below 2^32 (almost every block)
-        if (!((s >>> 0) === s) ) checkSize(s, i);
+        if (s >>> 0 !== s) checkSize(s, i); // integers below 2^32 (almost every block) pass fast
+        else if (s === 0) traceSize[i] = 0; // -0 → 0
       }
     } else {
       traceSize = Float64Array.from(traceSizes);

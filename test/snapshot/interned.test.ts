@@ -120,3 +120,18 @@ test('filterTraces keeps the metadata', () => {
   const s = new Snapshot([{ size: 1, traceback: [['a.c', 1]] }], 1, { moduleName: 'x', tracedCurrent: 1, samplingInterval: 4096 });
   assert.deepEqual(s.filterTraces([]).meta, s.meta);
 });
+
+test('a size of -0 is stored as 0', () => {
+  const a = new Snapshot([{ size: -0, traceback: [['a.c', 1]] }], 1);
+  const b = Snapshot.fromInterned({ tracebacks: [B], traceTracebackIds: Uint32Array.of(0), traceSizes: Float64Array.of(-0), tracebackLimit: 1 });
+  assert.ok(Object.is(a.traces[0]!.size, 0));
+  assert.ok(Object.is(b.traces[0]!.size, 0));
+  assert.equal(String(b.traces[0]), 'b.c:2: 0 B');
+});
+
+test('the plain constructor validates totalNframe, and an explicit one overrides the Traceback', () => {
+  assert.throws(() => new Snapshot([{ size: 1, traceback: A, totalNframe: -5 }], 2), /totalNframe/);
+  assert.throws(() => new Snapshot([{ size: 1, traceback: [['a.c', 1]], totalNframe: 1.5 }], 2), /totalNframe/);
+  const s = new Snapshot([{ size: 1, traceback: A, totalNframe: 40 }, { size: 1, traceback: A }], 2);
+  assert.deepEqual(s.traces.map((t) => t.traceback.totalNframe), [40, 2]);
+});
