@@ -439,7 +439,7 @@ export class Symbolizer {
     for (let i = chain.length - 1; i >= 1; i--) {
       const call = chain[i]!;
       const callerName = nameOf(chain[i - 1]);
-      const file = lineUnit?.files[call.callFile];
+      const file = lineUnit?.file(call.callFile);
       if (file !== undefined && call.callLine > 0) {
         frames.push(sourceFrame(this.displayPath(file), call.callLine, call.callColumn, callerName, 'dwarf'));
       } else frames.push(namesFrame(callerName, moduleOffset));

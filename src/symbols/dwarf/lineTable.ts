@@ -24,14 +24,36 @@ import { joinPath } from '../paths.js';
 import { DW_LNCT, DW_LNE, DW_LNS } from './constants.js';
 import { type DwarfSections, type FormContext, readForm, resolveString } from './forms.js';
 
-/** One unit's header facts. `files` is indexed by the DWARF file number (v4: from 1; v5: from 0). */
-export interface LineUnit {
-  offset: number;
-  version: number;
-  /** Full path of each file (comp_dir and directory joined), before the `root` rule. */
-  files: (string | undefined)[];
+/**
+ * One unit's header facts. File numbers are DWARF's (v2–4: from 1; v5: from 0); paths are joined
+ * (comp_dir, directory, name) only when first asked for: Rust units list hundreds of files each.
+ */
+export class LineUnit {
+  version = 0;
   /** Rows kept from this unit (0 when it failed to decode). */
-  rowCount: number;
+  rowCount = 0;
+  /** @internal Per file number: [directory, name] as the header gives them, or null if unusable. */
+  readonly entries: ([string | undefined, string] | null)[] = [];
+  /** @internal The comp_dir to join relative directories to. */
+  compDir: string | undefined;
+  private readonly paths: (string | undefined)[] = [];
+
+  constructor(readonly offset: number) {}
+
+  /** Number of file numbers the header defines (including v4's unused number 0). */
+  get fileCount(): number {
+    return this.entries.length;
+  }
+
+  /** Full path of file number `n` (comp_dir and directory joined), before the `root` rule. */
+  file(n: number): string | undefined {
+    if (n < this.paths.length && this.paths[n] !== undefined) return this.paths[n];
+    const e = this.entries[n];
+    if (!e) return undefined;
+    const path = joinPath(this.compDir, e[0], e[1]);
+    this.paths[n] = path;
+    return path;
+  }
 }
 
 /** A line-table row as a lookup returns it. */
@@ -62,6 +84,42 @@ class U32List {
   }
   done(): Uint32Array {
     return this.data.slice(0, this.length);
+  }
+}
+
+/** The four row arrays, grown together (one capacity check per row). */
+class RowStore {
+  addr: Uint32Array;
+  line: Uint32Array;
+  column: Uint32Array;
+  file: Uint32Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.addr = new Uint32Array(capacity);
+    this.line = new Uint32Array(capacity);
+    this.column = new Uint32Array(capacity);
+    this.file = new Uint32Array(capacity);
+  }
+  push(addr: number, line: number, column: number, file: number): void {
+    const n = this.length;
+    if (n === this.addr.length) this.grow();
+    this.addr[n] = addr;
+    this.line[n] = line;
+    this.column[n] = column;
+    this.file[n] = file;
+    this.length = n + 1;
+  }
+  private grow(): void {
+    const size = this.addr.length * 2;
+    const next = (a: Uint32Array): Uint32Array => {
+      const b = new Uint32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.addr = next(this.addr);
+    this.line = next(this.line);
+    this.column = next(this.column);
+    this.file = next(this.file);
   }
 }
 
@@ -227,15 +285,15 @@ class LineTableBuilder {
   private readonly seqFirstRow = new U32List();
   private readonly seqRowCount = new U32List();
   private readonly seqUnit = new U32List();
-  private readonly rowAddr = new U32List();
-  private readonly rowLine = new U32List();
-  private readonly rowColumn = new U32List();
-  private readonly rowFile = new U32List();
+  private readonly rows: RowStore;
   private dropped = { dead: 0, unordered: 0, overlapping: 0, badFile: 0 };
   /** Each unit's directory list, kept for DW_LNE_define_file (v2–4). */
   private readonly unitDirs = new Map<LineUnit, (string | undefined)[]>();
 
-  constructor(private readonly input: LineTableInput) {}
+  constructor(private readonly input: LineTableInput) {
+    // clang and rustc line programs take 2–3 bytes per row: start near the final size
+    this.rows = new RowStore(Math.max(4096, (input.sections.line?.length ?? 0) >> 1));
+  }
 
   build(): LineTable {
     const line = this.input.sections.line;
@@ -259,9 +317,9 @@ class LineTableBuilder {
 
   /** Parses the unit at `offset`; returns the next unit's offset, or undefined if unknowable. */
   private parseUnit(line: Uint8Array, offset: number): number | undefined {
-    const rowsBefore = this.rowAddr.length;
+    const rowsBefore = this.rows.length;
     const seqBefore = this.seqStart.length;
-    const unit: LineUnit = { offset, version: 0, files: [], rowCount: 0 };
+    const unit = new LineUnit(offset);
     const unitIndex = this.units.length;
     let next: number | undefined;
     try {
@@ -289,7 +347,7 @@ class LineTableBuilder {
       this.warnings.push(`.debug_line unit at 0x${offset.toString(16)}: ${(e as Error).message}; its lines are not used`);
       return next;
     }
-    unit.rowCount = this.rowAddr.length - rowsBefore;
+    unit.rowCount = this.rows.length - rowsBefore;
     return next;
   }
 
@@ -335,21 +393,17 @@ class LineTableBuilder {
       if (d === '') break;
       dirs.push(d);
     }
-    unit.files.push(undefined); // file numbers start at 1
+    unit.compDir = compDir;
+    unit.entries.push(null); // file numbers start at 1
     for (;;) {
       const name = r.cstring();
       if (name === '') break;
       const dirIndex = r.uleb();
       r.uleb(); // mtime
       r.uleb(); // length
-      unit.files.push(this.joinV4(compDir, dirs, dirIndex, name));
+      unit.entries.push(dirIndex < dirs.length ? [dirs[dirIndex], name] : null);
     }
     this.unitDirs.set(unit, dirs);
-  }
-
-  private joinV4(compDir: string | undefined, dirs: (string | undefined)[], dirIndex: number, name: string): string | undefined {
-    if (dirIndex >= dirs.length) return undefined;
-    return joinPath(compDir, dirs[dirIndex], name);
   }
 
   /** v5: self-describing directory and file entries; directory 0 is the comp_dir, file 0 the primary source. */
@@ -375,9 +429,9 @@ class LineTableBuilder {
       return out;
     };
     const dirs = readEntries(readFormats()).map((e) => e.path);
-    const compDir = dirs[0];
+    unit.compDir = dirs[0];
     for (const f of readEntries(readFormats())) {
-      unit.files.push(f.path === undefined || f.dir >= dirs.length ? undefined : joinPath(compDir, dirs[f.dir], f.path));
+      unit.entries.push(f.path === undefined || f.dir >= dirs.length ? null : [dirs[f.dir], f.path]);
     }
     this.unitDirs.set(unit, dirs);
   }
@@ -400,7 +454,7 @@ class LineTableBuilder {
     const fileIdOf = (n: number): number => {
       let id = unitFileIds.get(n);
       if (id === undefined) {
-        const path = unit.files[n];
+        const path = unit.file(n);
         id = path === undefined ? -1 : this.fileId(path);
         unitFileIds.set(n, id);
       }
@@ -409,11 +463,12 @@ class LineTableBuilder {
     const minInst = h.minInstLength;
     const constAddPc = Math.floor((255 - h.opcodeBase) / h.lineRange) * minInst;
 
+    const rows = this.rows;
     let address = 0;
-    let file = 1;
+    let fileId = fileIdOf(1); // the file register, as a file id (-1: unknown number)
     let line = 1;
     let column = 0;
-    let seqRowStart = this.rowAddr.length;
+    let seqRowStart = rows.length;
     let seqOrdered = true;
     let seqFilesKnown = true;
     let lastAddr = -1;
@@ -421,18 +476,14 @@ class LineTableBuilder {
     const appendRow = (): void => {
       if (address < lastAddr) seqOrdered = false;
       lastAddr = address;
-      const id = fileIdOf(file);
-      if (id < 0) seqFilesKnown = false;
-      this.rowAddr.push(address);
-      this.rowLine.push(line);
-      this.rowColumn.push(column);
-      this.rowFile.push(id < 0 ? 0 : id);
+      if (fileId < 0) seqFilesKnown = false;
+      rows.push(address, line, column, fileId < 0 ? 0 : fileId);
     };
     const endSequence = (): void => {
-      const count = this.rowAddr.length - seqRowStart;
+      const count = rows.length - seqRowStart;
       let keep = false;
       if (count > 0) {
-        const start = this.rowAddr.data[seqRowStart]!;
+        const start = rows.addr[seqRowStart]!;
         if (!seqFilesKnown) this.dropped.badFile++;
         else if (!seqOrdered || address < lastAddr) this.dropped.unordered++;
         else if (address <= start) {
@@ -442,7 +493,7 @@ class LineTableBuilder {
         } else keep = true;
       }
       if (keep) {
-        this.seqStart.push(this.rowAddr.data[seqRowStart]!);
+        this.seqStart.push(rows.addr[seqRowStart]!);
         this.seqEnd.push(address);
         this.seqFirstRow.push(seqRowStart);
         this.seqRowCount.push(count);
@@ -451,10 +502,10 @@ class LineTableBuilder {
         this.truncateRows(seqRowStart);
       }
       address = 0;
-      file = 1;
+      fileId = fileIdOf(1);
       line = 1;
       column = 0;
-      seqRowStart = this.rowAddr.length;
+      seqRowStart = rows.length;
       seqOrdered = true;
       seqFilesKnown = true;
       lastAddr = -1;
@@ -493,7 +544,7 @@ class LineTableBuilder {
               const name = r.cstring();
               const dirIndex = r.uleb();
               const dirs = this.unitDirs.get(unit) ?? [];
-              unit.files.push(joinPath(dirs[0], dirs[dirIndex], name));
+              unit.entries.push(dirIndex < dirs.length ? [dirs[dirIndex], name] : null);
               break;
             }
             default:
@@ -512,7 +563,7 @@ class LineTableBuilder {
           line += r.sleb();
           break;
         case DW_LNS.set_file:
-          file = r.uleb();
+          fileId = fileIdOf(r.uleb());
           break;
         case DW_LNS.set_column:
           column = r.uleb();
@@ -538,7 +589,7 @@ class LineTableBuilder {
         }
       }
     }
-    if (this.rowAddr.length > seqRowStart) {
+    if (rows.length > seqRowStart) {
       // Rows after the last end_sequence: the sequence never closed, so its extent is unknown.
       this.truncateRows(seqRowStart);
       this.warnings.push(`.debug_line unit at 0x${unit.offset.toString(16)}: last sequence has no end; dropped`);
@@ -546,10 +597,7 @@ class LineTableBuilder {
   }
 
   private truncateRows(n: number): void {
-    this.rowAddr.truncate(n);
-    this.rowLine.truncate(n);
-    this.rowColumn.truncate(n);
-    this.rowFile.truncate(n);
+    this.rows.length = n;
   }
 
   private finish(): LineTable {
@@ -587,10 +635,10 @@ class LineTableBuilder {
       seqFirstRow: pick(this.seqFirstRow),
       seqRowCount: pick(this.seqRowCount),
       seqUnit: pick(this.seqUnit),
-      rowAddr: this.rowAddr.done(),
-      rowLine: this.rowLine.done(),
-      rowColumn: this.rowColumn.done(),
-      rowFile: this.rowFile.done(),
+      rowAddr: this.rows.addr.subarray(0, this.rows.length),
+      rowLine: this.rows.line.subarray(0, this.rows.length),
+      rowColumn: this.rows.column.subarray(0, this.rows.length),
+      rowFile: this.rows.file.subarray(0, this.rows.length),
     });
   }
 }
