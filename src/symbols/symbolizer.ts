@@ -170,84 +170,11 @@ export class Symbolizer {
     const read = options.readFile ?? nodeReadFile;
     const moduleInfo = readWasmModule(originalBytes);
     warnings.push(...moduleInfo.errors);
-    const nameErrors: string[] = [];
     const namePayload = customSection(moduleInfo, 'name');
-    let names: NameSection = namePayload ? readNameSection(namePayload, nameErrors) : { functionNames: new Map() };
-    warnings.push(...nameErrors);
+    const names: NameSection = namePayload ? readNameSection(namePayload, warnings) : { functionNames: new Map() };
     const moduleDir = options.modulePath ? dirname(options.modulePath) : undefined;
-
-    // DWARF: in the module, or in the separate debug file.
-    let dwarfSections: DwarfSections | undefined;
-    let dwarfSource: { kind: 'embedded' | 'external'; file?: string } | undefined;
-    const embedded = dwarfSectionsOf(moduleInfo);
-    const externalName = customSectionString(moduleInfo, 'external_debug_info');
-    if (options.debugFile !== false && (options.debugFile !== undefined || (!embedded && externalName !== undefined))) {
-      let debugBytes: Uint8Array | undefined;
-      let debugPath: string | undefined;
-      if (options.debugFile instanceof Uint8Array) debugBytes = options.debugFile;
-      else {
-        debugPath = typeof options.debugFile === 'string' ? options.debugFile : locateBeside(externalName!, moduleDir);
-        if (debugPath === undefined) {
-          warnings.push(`the module's DWARF is in a separate file '${externalName}': pass debugFile (or modulePath) to use it`);
-        } else debugBytes = await tryRead(read, debugPath, warnings, 'debug file');
-      }
-      if (debugBytes) {
-        const debugInfo = readWasmModule(debugBytes);
-        const mismatch = codeMismatch(moduleInfo, debugInfo);
-        if (debugInfo.errors.length > 0) warnings.push(...debugInfo.errors.map((e) => `debug file: ${e}`));
-        if (mismatch) warnings.push(`debug file ${debugPath ?? '(bytes)'} does not match the module (${mismatch}); its DWARF is not used`);
-        else {
-          dwarfSections = dwarfSectionsOf(debugInfo);
-          if (!dwarfSections) warnings.push(`debug file ${debugPath ?? '(bytes)'} has no DWARF`);
-          else dwarfSource = { kind: 'external', ...(debugPath !== undefined ? { file: debugPath } : {}) };
-          if (names.functionNames.size === 0) {
-            const p = customSection(debugInfo, 'name');
-            if (p) names = readNameSection(p, warnings);
-          }
-        }
-      }
-    }
-    if (!dwarfSections && embedded) {
-      dwarfSections = embedded;
-      dwarfSource = { kind: 'embedded' };
-    }
-
-    // Source map: given, named by sourceMappingURL, or `<module>.map` beside the module.
-    let sourceMap: WasmSourceMap | undefined;
-    let sourceMapFile: string | undefined;
-    const mapUrl = customSectionString(moduleInfo, 'sourceMappingURL');
-    if (options.sourceMap !== false) {
-      let raw: RawSourceMapLike | string | undefined;
-      let mapDir: string | undefined = moduleDir;
-      if (typeof options.sourceMap === 'object') raw = options.sourceMap;
-      else {
-        let candidates: string[] = [];
-        if (typeof options.sourceMap === 'string') candidates = [options.sourceMap];
-        else if (options.modulePath !== undefined) {
-          const named = mapUrl !== undefined ? locateBeside(mapUrl, moduleDir) : undefined;
-          candidates = named !== undefined ? [named] : [`${options.modulePath}.map`];
-        } else if (mapUrl !== undefined && !dwarfSections) {
-          warnings.push(`the module names a source map '${mapUrl}': pass sourceMap (or modulePath) to use it`);
-        }
-        for (const c of candidates) {
-          const bytes = await tryRead(read, c, options.sourceMap === undefined && mapUrl === undefined ? null : warnings, 'source map');
-          if (bytes) {
-            raw = new TextDecoder().decode(bytes);
-            sourceMapFile = c;
-            mapDir = dirname(c);
-            break;
-          }
-        }
-      }
-      if (raw !== undefined) {
-        try {
-          sourceMap = await WasmSourceMap.load(raw, mapDir || undefined);
-        } catch (e) {
-          warnings.push(`source map${sourceMapFile ? ` ${sourceMapFile}` : ''}: ${(e as Error).message}; not used`);
-          sourceMapFile = undefined;
-        }
-      }
-    }
+    const dwarf = await findDwarf(moduleInfo, names, options, moduleDir, read, warnings);
+    const map = await findSourceMap(moduleInfo, options, moduleDir, dwarf.sections !== undefined, read, warnings);
 
     let demangle: Demangler;
     if (options.demangle === false) demangle = (n) => n;
@@ -261,13 +188,13 @@ export class Symbolizer {
     const cwd = typeof process !== 'undefined' && typeof process.cwd === 'function' ? process.cwd() : undefined;
     return new Symbolizer({
       moduleInfo,
-      names,
+      names: dwarf.names,
       demangle,
       root: normalizeRoot(options.root, cwd),
-      dwarfSections,
-      dwarfSource,
-      sourceMap,
-      sourceMapFile,
+      dwarfSections: dwarf.sections,
+      dwarfSource: dwarf.source,
+      sourceMap: map.map,
+      sourceMapFile: map.file,
       warnings,
     });
   }
@@ -483,6 +410,101 @@ function sourceFrame(filename: string, lineno: number, column: number, functionN
 
 function namesFrame(name: string, moduleOffset: number): SymbolFrame {
   return { filename: name, lineno: moduleOffset, functionName: name, origin: 'names' };
+}
+
+type ReadFile = (path: string) => Promise<Uint8Array | undefined>;
+
+/**
+ * The DWARF to use: a separate debug file (given, or named by `external_debug_info` and found
+ * beside the module) when its code is the module's, else the module's own. A debug file also
+ * lends its name section to a module without one.
+ */
+async function findDwarf(
+  moduleInfo: WasmModuleInfo,
+  names: NameSection,
+  options: SymbolizerOptions,
+  moduleDir: string | undefined,
+  read: ReadFile,
+  warnings: string[],
+): Promise<{ sections?: DwarfSections; source?: { kind: 'embedded' | 'external'; file?: string }; names: NameSection }> {
+  const embedded = dwarfSectionsOf(moduleInfo);
+  const externalName = customSectionString(moduleInfo, 'external_debug_info');
+  const lookForFile = options.debugFile !== false && (options.debugFile !== undefined || (!embedded && externalName !== undefined));
+  if (lookForFile) {
+    let debugBytes: Uint8Array | undefined;
+    let debugPath: string | undefined;
+    if (options.debugFile instanceof Uint8Array) debugBytes = options.debugFile;
+    else {
+      debugPath = typeof options.debugFile === 'string' ? options.debugFile : locateBeside(externalName!, moduleDir);
+      if (debugPath === undefined) {
+        warnings.push(`the module's DWARF is in a separate file '${externalName}': pass debugFile (or modulePath) to use it`);
+      } else debugBytes = await tryRead(read, debugPath, warnings, 'debug file');
+    }
+    if (debugBytes) {
+      const label = debugPath ?? '(bytes)';
+      const debugInfo = readWasmModule(debugBytes);
+      warnings.push(...debugInfo.errors.map((e) => `debug file: ${e}`));
+      const mismatch = codeMismatch(moduleInfo, debugInfo);
+      const sections = mismatch ? undefined : dwarfSectionsOf(debugInfo);
+      if (mismatch) warnings.push(`debug file ${label} does not match the module (${mismatch}); its DWARF is not used`);
+      else if (!sections) warnings.push(`debug file ${label} has no DWARF`);
+      if (sections) {
+        const debugNames = customSection(debugInfo, 'name');
+        return {
+          sections,
+          source: { kind: 'external', ...(debugPath !== undefined ? { file: debugPath } : {}) },
+          names: names.functionNames.size === 0 && debugNames ? readNameSection(debugNames, warnings) : names,
+        };
+      }
+    }
+  }
+  return embedded ? { sections: embedded, source: { kind: 'embedded' }, names } : { names };
+}
+
+/** The source map to use: given (object or path), named by `sourceMappingURL`, or `<module>.map`. */
+async function findSourceMap(
+  moduleInfo: WasmModuleInfo,
+  options: SymbolizerOptions,
+  moduleDir: string | undefined,
+  haveDwarf: boolean,
+  read: ReadFile,
+  warnings: string[],
+): Promise<{ map?: WasmSourceMap; file?: string }> {
+  if (options.sourceMap === false) return {};
+  const mapUrl = customSectionString(moduleInfo, 'sourceMappingURL');
+  let raw: RawSourceMapLike | string | undefined;
+  let file: string | undefined;
+  let mapDir = moduleDir;
+  if (typeof options.sourceMap === 'object') raw = options.sourceMap;
+  else {
+    let candidates: string[] = [];
+    if (typeof options.sourceMap === 'string') candidates = [options.sourceMap];
+    else if (options.modulePath !== undefined) {
+      const named = mapUrl !== undefined ? locateBeside(mapUrl, moduleDir) : undefined;
+      candidates = named !== undefined ? [named] : [`${options.modulePath}.map`];
+    } else if (mapUrl !== undefined && !haveDwarf) {
+      warnings.push(`the module names a source map '${mapUrl}': pass sourceMap (or modulePath) to use it`);
+    }
+    // A missing `<module>.map` guessed by us is not worth a warning; a named or given one is.
+    const quiet = options.sourceMap === undefined && mapUrl === undefined;
+    for (const c of candidates) {
+      const bytes = await tryRead(read, c, quiet ? null : warnings, 'source map');
+      if (bytes) {
+        raw = new TextDecoder().decode(bytes);
+        file = c;
+        mapDir = dirname(c);
+        break;
+      }
+    }
+  }
+  if (raw === undefined) return {};
+  try {
+    const map = await WasmSourceMap.load(raw, mapDir || undefined);
+    return file !== undefined ? { map, file } : { map };
+  } catch (e) {
+    warnings.push(`source map${file ? ` ${file}` : ''}: ${(e as Error).message}; not used`);
+    return {};
+  }
 }
 
 /** The module's DWARF sections, or undefined when it has neither .debug_info nor .debug_line. */

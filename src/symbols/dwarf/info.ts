@@ -122,16 +122,6 @@ export class DebugInfo {
     this.readUnitHeaders();
   }
 
-  /** The unit whose header lies at `offset`, or undefined. */
-  unitAtOffset(offset: number): CompileUnit | undefined {
-    return this.unitContaining(offset);
-  }
-
-  /** Units whose DW_AT_stmt_list is `stmtList`. */
-  unitsWithLineTable(stmtList: number): CompileUnit[] {
-    return this.units.filter((u) => u.stmtList === stmtList);
-  }
-
   /** Units whose code ranges contain `address`. */
   unitsCovering(address: number): CompileUnit[] {
     return this.units.filter((u) => rangesContain(u.ranges, address));
