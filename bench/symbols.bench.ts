@@ -8,7 +8,8 @@
 // shared fixture fixtures/rust/alloc_rust.wasm (6 MB, mostly Rust std DWARF) is measured too
 // when it exists, and any --module given.
 //
-// Per module it times (median of RUNS):
+// Per module it times the first run (a fresh process: cold JIT, what a one-shot report pays) and
+// the median of RUNS:
 //   load        Symbolizer.fromModule (section walk, name section, demangler) — the line
 //               tables are lazy and not read here
 //   line table  LineTable.parse of all .debug_line units + .debug_info unit headers (what the
@@ -146,9 +147,12 @@ async function measure(path: string): Promise<void> {
   console.log(`  ${summary}`);
   console.log(`  ${withLines} of ${sites.length} timed sites have DWARF lines`);
   const row = (name: string, ms: number[], per?: number): void => {
+    const first = ms[0]!;
     const m = median(ms);
-    console.log(`  ${name.padEnd(12)} ${m.toFixed(1).padStart(8)} ms${per ? `   ${((m * 1000) / per).toFixed(2).padStart(7)} µs/site` : ''}`);
+    const perSite = (x: number): string => (per ? `${((x * 1000) / per).toFixed(2)} µs/site` : '').padStart(16);
+    console.log(`  ${name.padEnd(12)} ${first.toFixed(1).padStart(8)} ms${perSite(first)}   ${m.toFixed(1).padStart(8)} ms${perSite(m)}`.trimEnd());
   };
+  console.log(`  ${''.padEnd(12)} ${'first run'.padStart(11)}${''.padStart(16)}   ${'median'.padStart(11)}`);
   row('load', load);
   row('line table', lines);
   row('10k sites', cold, sites.length);
@@ -160,5 +164,5 @@ const modules = [buildGenerated()];
 const rust = join(import.meta.dirname ?? '.', '..', 'fixtures', 'rust', 'alloc_rust.wasm');
 if (existsSync(rust)) modules.push(rust);
 for (let i = 0; i < args.length; i++) if (args[i] === '--module') modules.push(args[++i]!);
-console.log(`Node ${process.version}, ${RUNS} runs, medians`);
+console.log(`Node ${process.version}, ${RUNS} runs per module (the first one in a fresh process is shown apart)`);
 for (const m of modules) await measure(m);
