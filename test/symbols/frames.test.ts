@@ -146,3 +146,32 @@ describe('SITE lines', () => {
     assert.deepEqual(new Set([...a].filter((l) => site.has(l))), new Set([...b].filter((l) => site.has(l))));
   });
 });
+
+describe('shared fixtures: every SITE line appears in some call\'s stack', () => {
+  // Container growth and Rust collections allocate deep inside libc++ / std: the marked line is the
+  // nearest frame in the fixture's own file, so any depth of a stack counts.
+  const cases: [string, string][] = [
+    ['wasi/alloc_basic.wasm', 'src/c/alloc_basic.c'],
+    ['wasi/alloc_basic.O0.wasm', 'src/c/alloc_basic.c'],
+    ['wasi/containers.wasm', 'src/cpp/containers.cpp'],
+    ['emscripten/alloc_basic.g.wasm', 'src/c/alloc_basic.c'],
+    ['rust/alloc_rust.wasm', 'src/rust/alloc_rust/src/main.rs'],
+  ];
+  for (const [module, source] of cases) {
+    test(module, async (t) => {
+      const why = missing(shared(module)) ?? missing(shared(source));
+      if (why) return t.skip(why);
+      const bytes = read(shared(module));
+      const sym = await Symbolizer.fromModule(bytes);
+      const base = source.slice(source.lastIndexOf('/') + 1);
+      const seen = new Set<number>();
+      for (const c of findCalls(bytes)) {
+        for (const f of sym.framesForSite(c.funcIndex, c.codeOffset)) {
+          if (f.origin === 'dwarf' && f.filename.endsWith(`/${base}`)) seen.add(f.lineno);
+        }
+      }
+      const missingLines = [...markers(shared(source))].filter(([, line]) => !seen.has(line));
+      assert.deepEqual(missingLines, []);
+    });
+  }
+});
