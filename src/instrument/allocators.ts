@@ -15,10 +15,15 @@ export type AllocatorShape =
   | 'free' //           (ptr, ...) → ()
   | 'posix_memalign' // (ptr*, align, size) → errno, block stored at *ptr
   | 'aligned_alloc' //  (align, size) → ptr (also memalign)
-  | 'rust_alloc' //     (size, align) → ptr (also __rust_alloc_zeroed)
+  | 'rust_alloc' //     (size, align) → ptr (also __rust_alloc_zeroed, aligned operator new)
   | 'rust_realloc'; //  (ptr, old_size, align, new_size) → ptr
 
-/** Known allocator entry points by symbol name. C++ names are for wasm32 (size_t = unsigned long). */
+/**
+ * Known allocator entry points by symbol name. C++ names are for wasm32 (size_t = unsigned
+ * long), mangled (exports, imports) and demangled (wasm-ld writes demangled names into the name
+ * section). The dl* and emmalloc_* internals are listed too: Emscripten exports `malloc` as an
+ * alias of `dlmalloc`, and the guard counts only the outermost of nested allocator calls.
+ */
 export const KNOWN_ALLOCATORS: Readonly<Record<string, AllocatorShape>> = {
   malloc: 'malloc',
   calloc: 'calloc',
@@ -27,16 +32,47 @@ export const KNOWN_ALLOCATORS: Readonly<Record<string, AllocatorShape>> = {
   posix_memalign: 'posix_memalign',
   aligned_alloc: 'aligned_alloc',
   memalign: 'aligned_alloc',
-  _Znwm: 'malloc', // operator new(size_t)
-  _Znam: 'malloc', // operator new[](size_t)
+  dlmalloc: 'malloc',
+  dlcalloc: 'calloc',
+  dlrealloc: 'realloc',
+  dlfree: 'free',
+  dlposix_memalign: 'posix_memalign',
+  dlmemalign: 'aligned_alloc',
+  emmalloc_malloc: 'malloc',
+  emmalloc_calloc: 'calloc',
+  emmalloc_realloc: 'realloc',
+  emmalloc_free: 'free',
+  emmalloc_memalign: 'aligned_alloc',
+  emmalloc_aligned_alloc: 'aligned_alloc',
+  emmalloc_posix_memalign: 'posix_memalign',
+  _Znwm: 'malloc',
+  _Znam: 'malloc',
   _ZnwmRKSt9nothrow_t: 'malloc',
   _ZnamRKSt9nothrow_t: 'malloc',
-  _ZdlPv: 'free', // operator delete(void*)
+  _ZnwmSt11align_val_t: 'rust_alloc', // (size, align) like __rust_alloc
+  _ZnamSt11align_val_t: 'rust_alloc',
+  _ZdlPv: 'free',
   _ZdaPv: 'free',
-  _ZdlPvm: 'free', // sized delete
+  _ZdlPvm: 'free',
   _ZdaPvm: 'free',
   _ZdlPvRKSt9nothrow_t: 'free',
   _ZdaPvRKSt9nothrow_t: 'free',
+  _ZdlPvSt11align_val_t: 'free',
+  _ZdaPvSt11align_val_t: 'free',
+  'operator new(unsigned long)': 'malloc',
+  'operator new[](unsigned long)': 'malloc',
+  'operator new(unsigned long, std::nothrow_t const&)': 'malloc',
+  'operator new[](unsigned long, std::nothrow_t const&)': 'malloc',
+  'operator new(unsigned long, std::align_val_t)': 'rust_alloc',
+  'operator new[](unsigned long, std::align_val_t)': 'rust_alloc',
+  'operator delete(void*)': 'free',
+  'operator delete[](void*)': 'free',
+  'operator delete(void*, unsigned long)': 'free',
+  'operator delete[](void*, unsigned long)': 'free',
+  'operator delete(void*, std::nothrow_t const&)': 'free',
+  'operator delete[](void*, std::nothrow_t const&)': 'free',
+  'operator delete(void*, std::align_val_t)': 'free',
+  'operator delete[](void*, std::align_val_t)': 'free',
   __rust_alloc: 'rust_alloc',
   __rust_alloc_zeroed: 'rust_alloc',
   __rust_dealloc: 'free',

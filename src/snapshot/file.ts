@@ -51,7 +51,14 @@ function placeSync(temp: string, path: string, force: boolean): void {
 
 /** Writes `snapshot` to `path` in the dump format (atomically; see DumpOptions). */
 export function dumpSnapshotSync(snapshot: Snapshot, path: string, options: DumpOptions = {}): void {
-  const bytes = snapshot.toBytes();
+  writeBytesAtomicSync(path, snapshot.toBytes(), options);
+}
+
+/**
+ * Writes `bytes` to `path` atomically, refusing to replace an existing file unless forced.
+ * The CLI writes instrumented modules and reports through it too.
+ */
+export function writeBytesAtomicSync(path: string, bytes: Uint8Array, options: DumpOptions = {}): void {
   const temp = tempPath(path);
   const fd = openSync(temp, 'wx', 0o644);
   try {

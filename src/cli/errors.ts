@@ -1,0 +1,32 @@
+/**
+ * Which errors are the user's to fix (bad input, missing file, refused overwrite) and get one
+ * line on stderr, as opposed to bugs, which keep their stack trace.
+ */
+import { AllocatorNotFoundError } from '../instrument/allocators.js';
+import { InstrumentError } from '../instrument/instrument.js';
+import { NotTracingError } from '../host/tracer.js';
+import { SnapshotFormatError } from '../snapshot/index.js';
+import { FileExistsError } from '../snapshot/file.js';
+
+/** An error the CLI reports as one line (its message says what was wrong and what to do). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const USER_ERROR_CODES = new Set(['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EEXIST']);
+
+/** Whether `e` is an error the user can act on from its message alone. */
+export function isUserError(e: unknown): boolean {
+  if (
+    e instanceof UsageError ||
+    e instanceof InstrumentError ||
+    e instanceof AllocatorNotFoundError ||
+    e instanceof NotTracingError ||
+    e instanceof SnapshotFormatError ||
+    e instanceof FileExistsError
+  ) {
+    return true;
+  }
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && USER_ERROR_CODES.has(code);
+}

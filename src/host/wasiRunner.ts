@@ -1,0 +1,75 @@
+/**
+ * Runs a WASI command module under node:wasi with tracing on from before `_start`.
+ *
+ * Node's WASI imports run as V8 fast API calls, and a GC inside one crashes the process
+ * (nodejs/node#46777, DESIGN.md); turning fast API calls off before any WASI object exists
+ * avoids it at no measurable cost end to end.
+ */
+import v8 from 'node:v8';
+import { WASI } from 'node:wasi';
+import type { Snapshot } from '../snapshot/index.js';
+import { instantiateTraced, type TracedInstance } from './instantiate.js';
+
+v8.setFlagsFromString('--no-turbo-fast-api-calls');
+
+/** Options of runWasi. */
+export interface RunWasiOptions {
+  /** argv[0] and the program's arguments. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Guest path → host path. */
+  preopens?: Record<string, string>;
+  /** Frames per traceback (tracemalloc's nframe). */
+  nframe?: number;
+  /** File descriptors for the guest's stdio (default: this process's). */
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+  /** Name of the module for reports and snapshots. */
+  moduleName?: string;
+  /** Source root for relative file names. */
+  root?: string;
+  /** Path of the original module (finds a separate debug file or source map beside it). */
+  modulePath?: string;
+}
+
+/** What a traced run gives back. */
+export interface WasiRunResult {
+  exitCode: number;
+  /** Snapshot taken when the program exited (or trapped). */
+  snapshot: Snapshot;
+  traced: TracedInstance;
+  /** The trap, if the program trapped instead of exiting. */
+  trap: Error | null;
+}
+
+/** Instruments `original`, runs it as a WASI command with tracing on, and snapshots at exit. */
+export async function runWasi(original: Uint8Array, options: RunWasiOptions = {}): Promise<WasiRunResult> {
+  const wasi = new WASI({
+    version: 'preview1',
+    args: options.args ?? [options.moduleName ?? 'app.wasm'],
+    env: options.env ?? {},
+    preopens: options.preopens ?? {},
+    returnOnExit: true,
+    stdin: options.stdin ?? 0,
+    stdout: options.stdout ?? 1,
+    stderr: options.stderr ?? 2,
+  });
+  const traced = await instantiateTraced(original, wasi.getImportObject() as WebAssembly.Imports, {
+    moduleName: options.moduleName,
+    root: options.root,
+    modulePath: options.modulePath,
+    nframe: options.nframe ?? 1,
+  });
+  let exitCode: number;
+  let trap: Error | null = null;
+  try {
+    exitCode = wasi.start(traced.instance);
+  } catch (e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+    trap = e;
+    exitCode = 134; // as a native program killed by abort()
+  }
+  const snapshot = traced.tracemalloc.takeSnapshot();
+  return { exitCode, snapshot, traced, trap };
+}
