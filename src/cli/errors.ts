@@ -3,7 +3,7 @@
  * line on stderr, as opposed to bugs, which keep their stack trace.
  */
 import { AllocatorNotFoundError } from '../instrument/allocators.js';
-import { InstrumentError } from '../instrument/instrument.js';
+import { InstrumentError } from '../instrument/errors.js';
 import { NotTracingError } from '../host/tracer.js';
 import { SnapshotFormatError } from '../snapshot/index.js';
 import { FileExistsError } from '../snapshot/file.js';

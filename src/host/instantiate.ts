@@ -4,9 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { instrumentInWorker } from '../instrument/worker.js';
-import { hasCustomSection, type InstrumentOptions, type InstrumentReport } from '../instrument/instrument.js';
-import { INIT_EXPORT, SLOT_BYTES_EXPORT } from '../instrument/shadowStackGlobals.js';
-import { SITE_TABLE_SECTION } from '../instrument/siteTable.js';
+import type { InstrumentOptions, InstrumentReport } from '../instrument/instrument.js';
+import { INIT_EXPORT, SLOT_BYTES_EXPORT } from '../instrument/abi.js';
+import { isInstrumented } from '../instrument/siteTable.js';
 import { Symbolizer } from '../symbols/index.js';
 import { SiteFrames, readSiteTable } from './siteFrames.js';
 import { TraceTable } from './traceTable.js';
@@ -46,7 +46,7 @@ export async function instantiateTraced(
   imports: WebAssembly.Imports,
   options: InstantiateOptions = {},
 ): Promise<TracedInstance> {
-  const alreadyInstrumented = hasCustomSection(bytes, SITE_TABLE_SECTION);
+  const alreadyInstrumented = isInstrumented(bytes);
   const original = alreadyInstrumented ? (options.original ?? null) : bytes;
   let instrumented = bytes;
   let report: InstrumentReport | null = null;

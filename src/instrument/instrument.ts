@@ -25,16 +25,10 @@ import {
   type Ref,
 } from './binaryenRaw.js';
 import { addShadowStack } from './shadowStack.js';
-import {
-  G_BASE,
-  G_MASK,
-  INIT_EXPORT,
-  MAX_FRAMES,
-  SLOT_BLOCK_BYTES,
-  SLOT_BYTES_EXPORT,
-  addTracerGlobalsAndImports,
-} from './shadowStackGlobals.js';
-import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, type Site } from './siteTable.js';
+import { G_BASE, G_MASK, addTracerGlobalsAndImports } from './shadowStackGlobals.js';
+import { INIT_EXPORT, MAX_FRAMES, SLOT_BLOCK_BYTES, SLOT_BYTES_EXPORT } from './abi.js';
+import { InstrumentError } from './errors.js';
+import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, isInstrumented, type Site } from './siteTable.js';
 import { wrapAllocator } from './wrapAllocator.js';
 
 const CALL = expressionId('Call');
@@ -81,16 +75,17 @@ export interface InstrumentResult {
   report: InstrumentReport;
 }
 
-/** Thrown for a module the instrumenter cannot or will not process. */
-export class InstrumentError extends Error {
-  override name = 'InstrumentError';
-}
-
 /** Instruments `original` (the bytes of a .wasm module) for tracing. */
 export function instrument(original: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   checkIsWasmModule(original);
-  if (hasCustomSection(original, SITE_TABLE_SECTION)) {
+  if (isInstrumented(original)) {
     throw new InstrumentError('this module is already instrumented by wasm-tracemalloc (it has a tracemalloc.sites section); instrument the original instead');
+  }
+  try {
+    // The engine's validator names what is wrong and where; Binaryen's reader only says it failed.
+    new WebAssembly.Module(original as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new InstrumentError(`the module is not valid WebAssembly (truncated or corrupt?): ${(e as Error).message.replace(/^WebAssembly\.Module\(\): /, '')}`);
   }
   const originalHash = createHash('sha256').update(original).digest('hex');
   const codeCalls = findCallInstructions(original);
@@ -257,29 +252,3 @@ function checkIsWasmModule(bytes: Uint8Array): void {
   if (layer === 1) throw new InstrumentError('this is a WebAssembly component, not a core module; instrument the core module inside it');
   if (version !== 1) throw new InstrumentError(`unsupported WebAssembly binary version ${version} (expected 1)`);
 }
-
-/** Whether the module has a custom section called `name`, found by scanning section headers only. */
-export function hasCustomSection(bytes: Uint8Array, name: string): boolean {
-  let pos = 8;
-  const leb = (): number => {
-    let result = 0;
-    for (let shift = 0; pos < bytes.length; shift += 7) {
-      const b = bytes[pos++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) break;
-    }
-    return result;
-  };
-  while (pos < bytes.length) {
-    const id = bytes[pos++]!;
-    const size = leb();
-    const end = pos + size;
-    if (id === 0) {
-      const length = leb();
-      if (new TextDecoder().decode(bytes.subarray(pos, pos + length)) === name) return true;
-    }
-    pos = end;
-  }
-  return false;
-}
-

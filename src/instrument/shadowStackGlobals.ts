@@ -4,10 +4,7 @@
  */
 import binaryen from 'binaryen';
 
-/** Frames passed by value to the trace table on each allocation (docs/abi.md §2). */
-export const MAX_FRAMES = 16;
-/** Bytes of the shadow-stack ring: 4096 frames; deeper stacks keep their newest 4096. */
-export const SLOT_BLOCK_BYTES = 16 * 1024;
+import { MAX_FRAMES } from './abi.js';
 
 export const G_DEPTH = 'tm_depth';
 export const G_BASE = 'tm_base';
@@ -19,8 +16,6 @@ export const IMPORT_ALLOC = 'tm_import_alloc';
 export const IMPORT_FREE = 'tm_import_free';
 export const IMPORT_REALLOC = 'tm_import_realloc';
 
-export const INIT_EXPORT = '__tracemalloc_init';
-export const SLOT_BYTES_EXPORT = '__tracemalloc_slot_bytes';
 
 /** Adds the shadow-stack globals and the trace-table imports to `module`. */
 export function addTracerGlobalsAndImports(module: binaryen.Module): void {

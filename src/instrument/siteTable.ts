@@ -4,6 +4,8 @@
  * docs/abi.md §4) so that any host can symbolize a trace without the instrumenter's state.
  */
 
+import { customSection, readWasmModule } from '../symbols/index.js';
+
 /** Name of the custom section holding the site table. */
 export const SITE_TABLE_SECTION = 'tracemalloc.sites';
 const MAGIC = 'TMS1';
@@ -66,4 +68,9 @@ export function decodeSiteTable(bytes: Uint8Array): SiteTable {
     sites.push({ funcIndex: view.getUint32(at, true), codeOffset: view.getUint32(at + 4, true), calleeIndex: view.getUint32(at + 8, true) });
   }
   return { maxFrames: view.getUint32(8, true), originalHash, sites };
+}
+
+/** Whether `module` was instrumented by wasm-tracemalloc (it carries a site table). */
+export function isInstrumented(module: Uint8Array): boolean {
+  return customSection(readWasmModule(module), SITE_TABLE_SECTION) !== undefined;
 }

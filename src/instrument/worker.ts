@@ -7,7 +7,10 @@
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { instrument, InstrumentError, type InstrumentOptions, type InstrumentResult } from './instrument.js';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { InstrumentOptions, InstrumentResult } from './instrument.js';
+import { InstrumentError } from './errors.js';
 import { AllocatorNotFoundError } from './allocators.js';
 
 const STACK_MB = 256;
@@ -41,20 +44,40 @@ export function instrumentInWorker(bytes: Uint8Array, options: InstrumentOptions
 }
 
 /**
- * The worker's entry: this file, or, when running from TypeScript sources (tests, `tsx`), a
- * bootstrap that registers tsx's loader first (Node 20 workers do not inherit it).
+ * The worker's entry: this file. When running from TypeScript sources (tests, `tsx`), the
+ * compiled copy in dist/ if it is newer than every source it is built from (tsx's loader takes
+ * ~30 s to load binaryen.js's 15 MB), else a bootstrap that registers tsx first (Node 20 workers
+ * do not inherit it).
  */
 function workerEntry(self: string): URL | string {
   if (!self.endsWith('.ts')) return self;
+  const src = dirname(dirname(self));
+  const compiled = join(dirname(src), 'dist', 'instrument', 'worker.js');
+  if (isNewerThanSources(compiled, [join(src, 'instrument'), join(src, 'symbols')])) return compiled;
   const tsx = import.meta.resolve('tsx/esm/api');
   const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(import.meta.url)});`;
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+function isNewerThanSources(file: string, sourceDirs: string[]): boolean {
+  let built: number;
+  try {
+    built = statSync(file).mtimeMs;
+  } catch {
+    return false;
+  }
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0));
+  return sourceDirs.every((d) => newest(d) <= built);
 }
 
 if (!isMainThread && parentPort !== null && (workerData as WorkerRequest | undefined)?.bytes !== undefined) {
   const request = workerData as WorkerRequest;
   let reply: WorkerReply;
   try {
+    // Loaded only here: binaryen.js is large, and the caller's thread never needs it.
+    const { instrument } = await import('./instrument.js');
     reply = { ok: true, result: instrument(request.bytes, request.options) };
   } catch (e) {
     const error = e as Error;

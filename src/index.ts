@@ -1,0 +1,19 @@
+/**
+ * wasm-tracemalloc: Python's tracemalloc for WebAssembly.
+ *
+ *   const { instance, tracemalloc } = await instantiate(bytes, imports, { nframe: 1 });
+ *   ... run the program ...
+ *   for (const stat of tracemalloc.takeSnapshot().statistics('lineno').slice(0, 10)) console.log(String(stat));
+ *
+ * The snapshot API alone (no engine, browser-safe) is `wasm-tracemalloc/snapshot`.
+ */
+export { instantiateTraced as instantiate, type InstantiateOptions, type TracedInstance } from './host/instantiate.js';
+export { Tracemalloc, NotTracingError, type TracedModuleInfo } from './host/tracer.js';
+export { runWasi, type RunWasiOptions, type WasiRunResult } from './host/wasiRunner.js';
+export { instrumentInWorker as instrument } from './instrument/worker.js';
+export type { InstrumentOptions, InstrumentReport, InstrumentResult } from './instrument/instrument.js';
+export { InstrumentError } from './instrument/errors.js';
+export { AllocatorNotFoundError, type AllocatorShape, type AllocatorSpec } from './instrument/allocators.js';
+export { formatTop, type TopOptions } from './report/top.js';
+export * from './snapshot/index.js';
+export { dumpSnapshot, dumpSnapshotSync, loadSnapshot, loadSnapshotSync, FileExistsError, type DumpOptions } from './snapshot/file.js';
