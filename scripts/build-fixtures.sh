@@ -225,6 +225,9 @@ emscripten_env() {
   # it, so map it back to Debian's path (the same on every machine).
   EMCC_MAP_FLAGS=("-ffile-prefix-map=$SRC=." "-ffile-prefix-map=$cache=$DEBIAN_EM_CACHE")
   export NODE_PATH=/usr/share/nodejs
+  # wasm-opt runs its function passes on every core; one core rules out any run-to-run
+  # difference from thread scheduling (a CI run under heavy load once gave other bytes).
+  export BINARYEN_CORES=1
   if [ -f "$DEBIAN_EM_CONFIG" ]; then export EM_CONFIG="$DEBIAN_EM_CONFIG"; fi
 }
 
