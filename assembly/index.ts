@@ -14,6 +14,9 @@
 //   alloc(ptr, size, total, f0..f15)         → ()
 //   free(ptr)                                → ()
 //   realloc(old, new, size, total, f0..f15)  → ()
+//   alloc1(ptr, size, total, f0), realloc1(old, new, size, total, f0): the same with one frame
+//   reportFrames: mutable i32 global = nframe while tracing, else 0; the target's wrapper reads it
+//                 to skip the call when not tracing and to call the one-frame forms when nframe = 1
 //
 //   control (the host, src/host/traceTable.ts):
 //   start(nframe) → 0 ok | 1 nframe not in 1..16 | 2 out of memory
@@ -31,8 +34,10 @@
 import { attachTable } from "./table";
 import { FRAMES as FRAME_COUNT } from "./layout";
 
+export { reportFrames } from "./layout";
+
 export {
-  alloc, free, realloc,
+  alloc, free, realloc, alloc1, realloc1,
   start, stop, clearTraces, isTracing, getTracebackLimit, resetPeak,
   setSampling, setReallocZeroFrees, setMemoryLimit,
   findBlock, tracebackAddress, tracemallocMemory, layout,

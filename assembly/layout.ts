@@ -238,10 +238,26 @@ export function setRoot(root: usize): void {
   return load<u32>(ROOT + H_FLAGS);
 }
 
+/**
+ * Frames the target should report: nframe while tracing, 0 otherwise. Exported as a mutable
+ * global that the instrumented target imports (docs/abi.md §2), so that its allocator wrapper
+ * skips the call into this module when nothing is traced, and passes one frame instead of
+ * sixteen when nframe is 1. Kept equal to the flags and nframe by SETFLAGS and SETNFRAME.
+ */
+export let reportFrames: i32 = 0;
+
 /** Sets the flags word. */
 // @ts-ignore: decorator
 @inline export function SETFLAGS(flags: u32): void {
   store<u32>(ROOT + H_FLAGS, flags);
+  reportFrames = flags & TRACING ? <i32>load<u32>(ROOT + H_NFRAME) : 0;
+}
+
+/** Sets nframe, the most frames kept per traceback. */
+// @ts-ignore: decorator
+@inline export function SETNFRAME(nframe: u32): void {
+  store<u32>(ROOT + H_NFRAME, nframe);
+  SETFLAGS(GETFLAGS());
 }
 
 /** Gets the start address of region `r` (0 when the region holds nothing). */

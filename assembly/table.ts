@@ -23,7 +23,7 @@
 // does), so it counts as one free and one allocation and takes the realloc's traceback.
 
 import {
-  ROOT, setRoot, GET32, SET32, GET64, SET64, GETF, SETF, COUNT, GETFLAGS, SETFLAGS,
+  ROOT, setRoot, GET32, SET32, GET64, SET64, GETF, SETF, COUNT, GETFLAGS, SETFLAGS, SETNFRAME,
   FRAMES, HEADER_SIZE, MAGIC, LAYOUT_VERSION, NO_LIMIT, OK, E_NFRAME, E_OOM, E_INTERVAL,
   TRACING, OOM_STOPPED, SAMPLING, REALLOC_ZERO_FREES, SETTINGS,
   H_MAGIC, H_VERSION, H_NFRAME, H_LIMIT, H_END, H_HIGH_WATER, H_CURRENT, H_PEAK, H_ALLOCATIONS,
@@ -59,7 +59,7 @@ export function attachTable(root: usize, capacity: usize): bool {
   memory.fill(root, 0, HEADER_SIZE);
   SET32(H_MAGIC, MAGIC);
   SET32(H_VERSION, LAYOUT_VERSION);
-  SET32(H_NFRAME, 1);
+  SETNFRAME(1);
   SET32(H_LIMIT, NO_LIMIT);
   SET32(H_END, <u32>min<u64>(end, 0xFFFFFFFF));
   SET32(H_HIGH_WATER, <u32>HEADER_SIZE);
@@ -147,6 +147,14 @@ export function alloc(
   addTrace(ptr, size, <u32>traceback, flags);
 }
 
+/**
+ * alloc with one frame: what the target's wrapper calls while reportFrames is 1, so that it
+ * loads and passes one slot instead of sixteen (the frames past nframe are ignored anyway).
+ */
+export function alloc1(ptr: u32, size: u32, total: u32, f0: u32): void {
+  alloc(ptr, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
 /** An outermost free of `ptr` is about to happen. */
 export function free(ptr: u32): void {
   let flags = GETFLAGS();
@@ -182,6 +190,11 @@ export function realloc(
   }
   if (old != 0) forgetBlock(old, flags);
   if (sampled) addTrace(new_, size, <u32>traceback, flags);
+}
+
+/** realloc with one frame (see alloc1). */
+export function realloc1(old: u32, new_: u32, size: u32, total: u32, f0: u32): void {
+  realloc(old, new_, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 // === Control, called by the host ===
@@ -221,12 +234,12 @@ export function start(nframe: i32): i32 {
   let flags = GETFLAGS();
   if (flags & TRACING) {
     if (<u32>nframe != GET32(H_NFRAME)) {
-      SET32(H_NFRAME, nframe);
+      SETNFRAME(nframe);
       forgetLastTraceback();
     }
     return OK;
   }
-  SET32(H_NFRAME, nframe);
+  SETNFRAME(nframe);
   forgetLastTraceback();
   if (!resetTraces()) {
     dropTraces();

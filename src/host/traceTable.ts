@@ -25,6 +25,9 @@ export interface TraceTableExports {
   readonly alloc: WasmFunction;
   readonly free: WasmFunction;
   readonly realloc: WasmFunction;
+  readonly alloc1: WasmFunction;
+  readonly realloc1: WasmFunction;
+  readonly reportFrames: WebAssembly.Global;
   start(nframe: number): number;
   stop(): void;
   clearTraces(): void;
@@ -48,6 +51,10 @@ export type TracemallocImports = {
   readonly alloc: WasmFunction;
   readonly free: WasmFunction;
   readonly realloc: WasmFunction;
+  readonly alloc1: WasmFunction;
+  readonly realloc1: WasmFunction;
+  /** nframe while tracing, else 0: the target's wrapper reads it before calling in. */
+  readonly reportFrames: WebAssembly.Global;
 };
 
 /** The bytes of a table module, or a (promised) fetch Response for them. */
@@ -171,15 +178,15 @@ export class TraceTable {
 
   private constructor(instance: WebAssembly.Instance, options: TraceTableOptions) {
     this.exports = instance.exports as unknown as TraceTableExports;
-    for (const name of ['memory', 'alloc', 'free', 'realloc', 'start', 'layout', 'findBlock', 'tracebackAddress'] as const) {
+    for (const name of ['memory', 'alloc', 'free', 'realloc', 'alloc1', 'realloc1', 'reportFrames', 'start', 'layout', 'findBlock', 'tracebackAddress'] as const) {
       if (!(name in this.exports)) throw new Error(`not a trace table module: it exports no "${name}"`);
     }
     const frames = this.exports.FRAMES.value as number;
     if (frames !== FRAMES) throw new Error(`trace table compiled for ${frames} frames, the ABI has ${FRAMES}`);
     this.root = this.exports.layout() >>> 0;
     checkHeader(this.exports.memory, this.root);
-    const { alloc, free, realloc } = this.exports;
-    this.imports = Object.freeze({ alloc, free, realloc });
+    const { alloc, free, realloc, alloc1, realloc1, reportFrames } = this.exports;
+    this.imports = Object.freeze({ alloc, free, realloc, alloc1, realloc1, reportFrames });
     if (options.reallocZeroFrees !== undefined) this.setReallocZeroFrees(options.reallocZeroFrees);
     if (options.memoryLimit !== undefined) this.setMemoryLimit(options.memoryLimit);
   }

@@ -30,10 +30,75 @@ export function signatureKey(params: number, results: number): string {
   return `${params}:${results}`;
 }
 
-interface FunctionCalls {
-  direct: Set<string>;
-  indirectSignatures: Set<string>;
-  callsRef: boolean;
+/** Who calls whom in a module, as far as reachability needs it. */
+export interface CallGraph {
+  /** Direct callers of each function (internal names). */
+  callers: Map<string, string[]>;
+  /** Functions making a call_indirect with each signature. */
+  signatureCallers: Map<string, string[]>;
+  /** Functions making a call_ref. */
+  callRefCallers: string[];
+  /** Imported functions that may call back into the module. */
+  reentrantImports: string[];
+  /** Functions exported by the module. */
+  exported: Set<string>;
+  /** Signature of each function placed in a table (reachable by call_indirect). */
+  tableSignature: Map<string, string>;
+}
+
+/** Builds the call graph of `module` (one walk over every function body). */
+export function buildCallGraph(module: binaryen.Module): CallGraph {
+  const graph: CallGraph = {
+    callers: new Map(),
+    signatureCallers: new Map(),
+    callRefCallers: [],
+    reentrantImports: [],
+    exported: new Set(),
+    tableSignature: new Map(),
+  };
+  for (let i = 0; i < module.getNumFunctions(); i++) {
+    const ref = module.getFunctionByIndex(i);
+    const info = binaryen.getFunctionInfo(ref);
+    if (info.module) {
+      if (!NON_REENTRANT_IMPORT_MODULES.has(info.module)) graph.reentrantImports.push(info.name);
+      continue;
+    }
+    const direct = new Set<string>();
+    const signatures = new Set<string>();
+    let callsRef = false;
+    walkPostOrder(functionGetBody(ref), () => undefined, (expr: Ref) => {
+      const id = getExpressionId(expr);
+      if (id === CALL) direct.add(callTargetName(expr));
+      else if (id === CALL_INDIRECT) signatures.add(signatureKey(callIndirectGetParams(expr), callIndirectGetResults(expr)));
+      else if (id === CALL_REF) callsRef = true;
+    });
+    for (const callee of direct) push(graph.callers, callee, info.name);
+    for (const sig of signatures) push(graph.signatureCallers, sig, info.name);
+    if (callsRef) graph.callRefCallers.push(info.name);
+  }
+  for (let i = 0; i < module.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(module.getExportByIndex(i));
+    if (e.kind === binaryen.ExternalFunction) graph.exported.add(e.value);
+  }
+  for (let i = 0; i < module.getNumElementSegments(); i++) {
+    const seg = binaryen.getElementSegmentInfo(module.getElementSegmentByIndex(i));
+    for (const name of seg.data) {
+      const info = binaryen.getFunctionInfo(module.getFunction(name));
+      graph.tableSignature.set(name, signatureKey(info.params, info.results));
+    }
+  }
+  return graph;
+}
+
+/**
+ * Whether `name` is reached only through other allocator functions (wasi-libc's `dlmalloc`
+ * behind `malloc`): not exported, not in a table, not imported, called only by allocators.
+ * Such a function needs no wrapper: the outer one reports the allocation.
+ */
+export function isInnerAllocator(graph: CallGraph, name: string, imported: boolean, allocators: Set<string>): boolean {
+  if (imported || graph.exported.has(name) || graph.tableSignature.has(name)) return false;
+  const callers = graph.callers.get(name) ?? [];
+  return callers.length > 0 && callers.every((c) => allocators.has(c));
 }
 
 /** The reachability result. */
@@ -46,47 +111,8 @@ export interface Reachability {
   callRefReaches: boolean;
 }
 
-/** Computes the functions of `module` that can reach any of `allocators`. */
-export function findReachingFunctions(module: binaryen.Module, allocators: Iterable<string>): Reachability {
-  const calls = new Map<string, FunctionCalls>();
-  const callers = new Map<string, string[]>();
-  const signatureCallers = new Map<string, string[]>();
-  const callRefCallers: string[] = [];
-  const reentrantImports: string[] = [];
-  const exported = new Set<string>();
-  const tableSignature = new Map<string, string>();
-
-  for (let i = 0; i < module.getNumFunctions(); i++) {
-    const info = binaryen.getFunctionInfo(module.getFunctionByIndex(i));
-    if (info.module) {
-      if (!NON_REENTRANT_IMPORT_MODULES.has(info.module)) reentrantImports.push(info.name);
-      continue;
-    }
-    const c: FunctionCalls = { direct: new Set(), indirectSignatures: new Set(), callsRef: false };
-    calls.set(info.name, c);
-    const body = functionGetBody(module.getFunctionByIndex(i));
-    walkPostOrder(body, () => undefined, (expr: Ref) => {
-      const id = getExpressionId(expr);
-      if (id === CALL) c.direct.add(callTargetName(expr));
-      else if (id === CALL_INDIRECT) c.indirectSignatures.add(signatureKey(callIndirectGetParams(expr), callIndirectGetResults(expr)));
-      else if (id === CALL_REF) c.callsRef = true;
-    });
-    for (const callee of c.direct) push(callers, callee, info.name);
-    for (const sig of c.indirectSignatures) push(signatureCallers, sig, info.name);
-    if (c.callsRef) callRefCallers.push(info.name);
-  }
-  for (let i = 0; i < module.getNumExports(); i++) {
-    const e = binaryen.getExportInfo(module.getExportByIndex(i));
-    if (e.kind === binaryen.ExternalFunction) exported.add(e.value);
-  }
-  for (let i = 0; i < module.getNumElementSegments(); i++) {
-    const seg = binaryen.getElementSegmentInfo(module.getElementSegmentByIndex(i));
-    for (const name of seg.data) {
-      const info = binaryen.getFunctionInfo(module.getFunction(name));
-      tableSignature.set(name, signatureKey(info.params, info.results));
-    }
-  }
-
+/** Computes the functions that can reach any of `allocators`. */
+export function findReachingFunctions(graph: CallGraph, allocators: Iterable<string>): Reachability {
   const reaching = new Set<string>();
   const reachingSignatures = new Set<string>();
   let callRefReaches = false;
@@ -100,19 +126,19 @@ export function findReachingFunctions(module: binaryen.Module, allocators: Itera
   for (const a of allocators) mark(a);
   while (work.length > 0) {
     const f = work.pop()!;
-    for (const caller of callers.get(f) ?? []) mark(caller);
-    const sig = tableSignature.get(f);
+    for (const caller of graph.callers.get(f) ?? []) mark(caller);
+    const sig = graph.tableSignature.get(f);
     if (sig !== undefined && !reachingSignatures.has(sig)) {
       reachingSignatures.add(sig);
-      for (const caller of signatureCallers.get(sig) ?? []) mark(caller);
+      for (const caller of graph.signatureCallers.get(sig) ?? []) mark(caller);
       if (!callRefReaches) {
         callRefReaches = true;
-        for (const caller of callRefCallers) mark(caller);
+        for (const caller of graph.callRefCallers) mark(caller);
       }
     }
-    if (exported.has(f) && !exportsReach) {
+    if (graph.exported.has(f) && !exportsReach) {
       exportsReach = true;
-      for (const imp of reentrantImports) mark(imp);
+      for (const imp of graph.reentrantImports) mark(imp);
     }
   }
   return { reaching, reachingSignatures, callRefReaches };

@@ -14,7 +14,7 @@ import {
   type AllocatorSpec,
   type FunctionFacts,
 } from './allocators.js';
-import { findReachingFunctions, signatureKey, type Reachability } from './callGraph.js';
+import { buildCallGraph, findReachingFunctions, isInnerAllocator, signatureKey, type Reachability } from './callGraph.js';
 import { findCallInstructions, type CallInstruction } from './callOffsets.js';
 import {
   callIndirectGetParams,
@@ -115,8 +115,11 @@ function instrumentModule(
   const facts = functionFacts(module);
   const indexByName = new Map(facts.map((f) => [f.name, f.index]));
   const importCount = facts.filter((f) => f.importModule !== null).length;
-  const allocators = detectAllocators(facts, options.allocators);
-  const reach = findReachingFunctions(module, allocators.map((a) => a.name));
+  const graph = buildCallGraph(module);
+  const detected = detectAllocators(facts, options.allocators);
+  const detectedNames = new Set(detected.map((a) => a.name));
+  const allocators = detected.filter((a) => !isInnerAllocator(graph, a.name, a.imported, detectedNames));
+  const reach = findReachingFunctions(graph, allocators.map((a) => a.name));
   const allocatorNames = new Set(allocators.map((a) => a.name));
 
   addTracerGlobalsAndImports(module);

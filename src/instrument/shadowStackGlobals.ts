@@ -15,6 +15,10 @@ export const G_GUARD = 'tm_guard';
 export const IMPORT_ALLOC = 'tm_import_alloc';
 export const IMPORT_FREE = 'tm_import_free';
 export const IMPORT_REALLOC = 'tm_import_realloc';
+export const IMPORT_ALLOC1 = 'tm_import_alloc1';
+export const IMPORT_REALLOC1 = 'tm_import_realloc1';
+/** The table's `reportFrames`: nframe while tracing, else 0 (an imported mutable global). */
+export const G_REPORT_FRAMES = 'tm_report_frames';
 
 
 /** Adds the shadow-stack globals and the trace-table imports to `module`. */
@@ -23,6 +27,15 @@ export function addTracerGlobalsAndImports(module: binaryen.Module): void {
   const frames = Array.from({ length: MAX_FRAMES }, () => binaryen.i32);
   module.addFunctionImport(IMPORT_ALLOC, 'tracemalloc', 'alloc', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, ...frames]), binaryen.none);
   module.addFunctionImport(IMPORT_FREE, 'tracemalloc', 'free', binaryen.i32, binaryen.none);
+  module.addFunctionImport(IMPORT_ALLOC1, 'tracemalloc', 'alloc1', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]), binaryen.none);
+  module.addFunctionImport(
+    IMPORT_REALLOC1,
+    'tracemalloc',
+    'realloc1',
+    binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32, binaryen.i32]),
+    binaryen.none,
+  );
+  module.addGlobalImport(G_REPORT_FRAMES, 'tracemalloc', 'reportFrames', binaryen.i32, true);
   module.addFunctionImport(
     IMPORT_REALLOC,
     'tracemalloc',
@@ -45,10 +58,10 @@ export function slotAddress(module: binaryen.Module, counter: number): number {
   );
 }
 
-/** The MAX_FRAMES most recent frames, most recent first: slots at depth-4, depth-8, ... */
-export function frameLoads(module: binaryen.Module): number[] {
+/** The `count` most recent frames, most recent first: slots at depth-4, depth-8, ... */
+export function frameLoads(module: binaryen.Module, count = MAX_FRAMES): number[] {
   const loads: number[] = [];
-  for (let i = 1; i <= MAX_FRAMES; i++) {
+  for (let i = 1; i <= count; i++) {
     const counter = module.i32.sub(module.global.get(G_DEPTH, binaryen.i32), module.i32.const(4 * i));
     loads.push(module.i32.load(0, 4, slotAddress(module, counter)));
   }

@@ -27,7 +27,17 @@
 import binaryen from 'binaryen';
 import type { AllocatorFunction } from './allocators.js';
 import { functionAddVar, functionSetBody } from './binaryenRaw.js';
-import { G_GUARD, IMPORT_ALLOC, IMPORT_FREE, IMPORT_REALLOC, frameLoads, totalFrames } from './shadowStackGlobals.js';
+import {
+  G_GUARD,
+  G_REPORT_FRAMES,
+  IMPORT_ALLOC,
+  IMPORT_ALLOC1,
+  IMPORT_FREE,
+  IMPORT_REALLOC,
+  IMPORT_REALLOC1,
+  frameLoads,
+  totalFrames,
+} from './shadowStackGlobals.js';
 
 /** Suffix of the function that keeps an allocator's original body (or import). */
 export const ORIGINAL_SUFFIX = '$tm_orig';
@@ -71,27 +81,39 @@ function wrapperBody(
     module.global.get(G_GUARD, i32),
     results === binaryen.none ? module.block(null, [callOriginal(), module.return()]) : module.return(callOriginal()),
   );
-  const report = (importName: string, args: number[]): number =>
-    module.call(importName, [...args, totalFrames(module), ...frameLoads(module)], binaryen.none);
+  // Calls the table only while it traces, with one frame when nframe is 1 (the common case:
+  // loading and passing sixteen slots costs more than the call itself).
+  const reportFrames = (): number => module.global.get(G_REPORT_FRAMES, i32);
+  const report = (importName: string, args: () => number[]): number => {
+    const one = importName === IMPORT_ALLOC ? IMPORT_ALLOC1 : IMPORT_REALLOC1;
+    return module.if(
+      reportFrames(),
+      module.if(
+        module.i32.eq(reportFrames(), module.i32.const(1)),
+        module.call(one, [...args(), totalFrames(module), ...frameLoads(module, 1)], binaryen.none),
+        module.call(importName, [...args(), totalFrames(module), ...frameLoads(module)], binaryen.none),
+      ),
+    );
+  };
 
   switch (allocator.shape) {
     case 'free':
       return module.block(null, [
         passThrough,
-        module.if(param(0), module.call(IMPORT_FREE, [param(0)], binaryen.none)),
+        module.if(module.i32.and(module.i32.ne(reportFrames(), module.i32.const(0)), module.i32.ne(param(0), module.i32.const(0))), module.call(IMPORT_FREE, [param(0)], binaryen.none)),
         guard(1),
         callOriginal(),
         guard(0),
       ]);
     case 'realloc':
     case 'rust_realloc': {
-      const size = allocator.shape === 'realloc' ? param(1) : param(3);
+      const sizeOf = (): number => (allocator.shape === 'realloc' ? param(1) : param(3));
       return module.block(null, [
         passThrough,
         guard(1),
         module.local.set(resultLocal, callOriginal()),
         guard(0),
-        report(IMPORT_REALLOC, [param(0), result(), size]),
+        report(IMPORT_REALLOC, () => [param(0), result(), sizeOf()]),
         result(),
       ], i32);
     }
@@ -101,11 +123,11 @@ function wrapperBody(
         guard(1),
         module.local.set(resultLocal, callOriginal()),
         guard(0),
-        module.if(module.i32.eqz(result()), report(IMPORT_ALLOC, [module.i32.load(0, 4, param(0)), param(2)])),
+        module.if(module.i32.eqz(result()), report(IMPORT_ALLOC, () => [module.i32.load(0, 4, param(0)), param(2)])),
         result(),
       ], i32);
     default: {
-      const size =
+      const sizeOf = (): number =>
         allocator.shape === 'calloc' ? module.i32.mul(param(0), param(1))
         : allocator.shape === 'aligned_alloc' ? param(1)
         : param(0); // malloc, rust_alloc
@@ -114,7 +136,7 @@ function wrapperBody(
         guard(1),
         module.local.set(resultLocal, callOriginal()),
         guard(0),
-        module.if(result(), report(IMPORT_ALLOC, [result(), size])),
+        module.if(result(), report(IMPORT_ALLOC, () => [result(), sizeOf()])),
         result(),
       ], i32);
     }
