@@ -8,7 +8,7 @@
  */
 import { Snapshot, Traceback } from '../snapshot/index.js';
 import type { SiteFrames } from './siteFrames.js';
-import type { TraceTable } from './traceTable.js';
+import type { TableCounters, TraceTable } from './traceTable.js';
 
 /** Where the traced module comes from, recorded in every snapshot. */
 export interface TracedModuleInfo {
@@ -78,6 +78,29 @@ export class Tracemalloc {
   /** Bytes used by the tracer itself: the trace table and the target's shadow-stack block. */
   getTracemallocMemory(): number {
     return this.table.getTracemallocMemory() + this.shadowStackBytes;
+  }
+
+  /**
+   * Allocation and free counts since start()/clearTraces(), and the live blocks: the trace
+   * table's counters (not in Python's tracemalloc; the allocation gate uses them).
+   */
+  counters(): TableCounters {
+    return this.table.counters();
+  }
+
+  /**
+   * Samples instead of tracing every block, for always-on use: a Poisson process over the
+   * allocated bytes with `meanBytes` between samples (as heapprofd, Go and jemalloc do), decided
+   * inside Wasm. Statistics then report estimates (each sampled block of s bytes stands for
+   * s / (1 - exp(-s / meanBytes)) bytes). Clears the traces if tracing. `seed` replays a run.
+   */
+  setSampling(meanBytes: number, seed: number | bigint = 0): void {
+    this.table.setSampling(meanBytes, seed);
+  }
+
+  /** Back to tracing every block (the default). Clears the traces if tracing. */
+  setExact(): void {
+    this.table.setExact();
   }
 
   /** The traceback where the block at address `ptr` was allocated, or null if it is not traced. */

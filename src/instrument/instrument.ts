@@ -65,6 +65,8 @@ export interface InstrumentReport {
   sites: number;
   /** Sites whose original byte offset could not be found (symbolized by function only). */
   sitesWithoutOffset: number;
+  /** Time spent instrumenting (reading, rewriting, validating, writing), not loading Binaryen. */
+  elapsedMs: number;
 }
 
 /** The traced module and what went into it. */
@@ -77,6 +79,7 @@ export interface InstrumentResult {
 
 /** Instruments `original` (the bytes of a .wasm module) for tracing. */
 export function instrument(original: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
+  const started = performance.now();
   checkIsWasmModule(original);
   if (isInstrumented(original)) {
     throw new InstrumentError('this module is already instrumented by wasm-tracemalloc (it has a tracemalloc.sites section); instrument the original instead');
@@ -97,7 +100,9 @@ export function instrument(original: Uint8Array, options: InstrumentOptions = {}
     throw new InstrumentError(`Binaryen could not read the module: ${(e as Error).message}`);
   }
   try {
-    return instrumentModule(module, originalHash, codeCalls?.functions ?? null, options);
+    const result = instrumentModule(module, originalHash, codeCalls?.functions ?? null, options);
+    result.report.elapsedMs = performance.now() - started;
+    return result;
   } finally {
     module.dispose();
   }
@@ -161,7 +166,7 @@ function instrumentModule(
     bytes,
     sites,
     originalHash,
-    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset },
+    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset, elapsedMs: 0 },
   };
 }
 
