@@ -3,7 +3,8 @@
  *
  * Binaryen's recursive C++ (the validator, `emitBinary`) overflows the default thread stack on
  * big modules (DESIGN.md); a worker gets its own stack size, and the caller's event loop stays
- * free meanwhile.
+ * free meanwhile. One worker serves every request of the process (loading binaryen.js costs
+ * ~1.5 s); it is unref'd, so it never keeps the process alive, and a crashed one is replaced.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -14,32 +15,63 @@ import { InstrumentError } from './errors.js';
 import { AllocatorNotFoundError } from './allocators.js';
 
 const STACK_MB = 256;
+/** Marks this worker's messages, so the entry code never answers a worker of someone else's. */
+const CHANNEL = 'wasm-tracemalloc/instrument';
 
 interface WorkerRequest {
+  channel: typeof CHANNEL;
+  id: number;
   bytes: Uint8Array;
   options: InstrumentOptions;
 }
 
-type WorkerReply = { ok: true; result: InstrumentResult } | { ok: false; name: string; message: string };
+type WorkerReply = { id: number } & ({ ok: true; result: InstrumentResult } | { ok: false; name: string; message: string });
 
-/** Instruments `bytes` in a worker thread; errors keep their class (InstrumentError, AllocatorNotFoundError). */
+interface Pending {
+  resolve(result: InstrumentResult): void;
+  reject(error: Error): void;
+}
+
+let shared: { worker: Worker; pending: Map<number, Pending> } | null = null;
+let nextId = 1;
+
+function sharedWorker(): { worker: Worker; pending: Map<number, Pending> } {
+  if (shared !== null) return shared;
+  const worker = new Worker(workerEntry(fileURLToPath(import.meta.url)), {
+    workerData: CHANNEL,
+    resourceLimits: { stackSizeMb: STACK_MB },
+  });
+  const pending = new Map<number, Pending>();
+  const current = { worker, pending };
+  const failAll = (error: Error): void => {
+    if (shared === current) shared = null;
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+  worker.on('message', (reply: WorkerReply) => {
+    const p = pending.get(reply.id);
+    if (p === undefined) return;
+    pending.delete(reply.id);
+    if (pending.size === 0) worker.unref();
+    if (reply.ok) p.resolve(reply.result);
+    else if (reply.name === 'AllocatorNotFoundError') p.reject(new AllocatorNotFoundError(reply.message));
+    else if (reply.name === 'InstrumentError') p.reject(new InstrumentError(reply.message));
+    else p.reject(new Error(reply.message));
+  });
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`the instrumenter's worker stopped with exit code ${code}`)));
+  shared = current;
+  return current;
+}
+
+/** Instruments `bytes` in the worker thread; errors keep their class (InstrumentError, AllocatorNotFoundError). */
 export function instrumentInWorker(bytes: Uint8Array, options: InstrumentOptions = {}): Promise<InstrumentResult> {
-  const self = fileURLToPath(import.meta.url);
+  const { worker, pending } = sharedWorker();
+  const id = nextId++;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerEntry(self), {
-      workerData: { bytes, options } satisfies WorkerRequest,
-      resourceLimits: { stackSizeMb: STACK_MB },
-    });
-    worker.once('message', (reply: WorkerReply) => {
-      if (reply.ok) resolve(reply.result);
-      else if (reply.name === 'AllocatorNotFoundError') reject(new AllocatorNotFoundError(reply.message));
-      else if (reply.name === 'InstrumentError') reject(new InstrumentError(reply.message));
-      else reject(new Error(reply.message));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`the instrumenter's worker stopped with exit code ${code}`));
-    });
+    pending.set(id, { resolve, reject });
+    worker.ref(); // keep the process alive until the answer comes
+    worker.postMessage({ channel: CHANNEL, id, bytes, options } satisfies WorkerRequest);
   });
 }
 
@@ -72,16 +104,20 @@ function isNewerThanSources(file: string, sourceDirs: string[]): boolean {
   return sourceDirs.every((d) => newest(d) <= built);
 }
 
-if (!isMainThread && parentPort !== null && (workerData as WorkerRequest | undefined)?.bytes !== undefined) {
-  const request = workerData as WorkerRequest;
-  let reply: WorkerReply;
-  try {
-    // Loaded only here: binaryen.js is large, and the caller's thread never needs it.
-    const { instrument } = await import('./instrument.js');
-    reply = { ok: true, result: instrument(request.bytes, request.options) };
-  } catch (e) {
-    const error = e as Error;
-    reply = { ok: false, name: error.name, message: error.message };
-  }
-  parentPort.postMessage(reply);
+// Only in the worker started above: a user's own worker importing this library is left alone.
+if (!isMainThread && parentPort !== null && workerData === CHANNEL) {
+  const port = parentPort;
+  port.on('message', async (request: WorkerRequest) => {
+    if (request?.channel !== CHANNEL) return;
+    let reply: WorkerReply;
+    try {
+      // Loaded only here: binaryen.js is large, and the caller's thread never needs it.
+      const { instrument } = await import('./instrument.js');
+      reply = { id: request.id, ok: true, result: instrument(request.bytes, request.options) };
+    } catch (e) {
+      const error = e as Error;
+      reply = { id: request.id, ok: false, name: error.name, message: error.message };
+    }
+    port.postMessage(reply);
+  });
 }
