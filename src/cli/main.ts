@@ -8,6 +8,8 @@ import './quietWarnings.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runCommand } from './run.js';
 import { instrumentCommand } from './instrumentCommand.js';
+import { compareCommand, statsCommand } from './statsCommand.js';
+import { exportCommand, reportCommand } from './exportCommand.js';
 import { isUserError } from './errors.js';
 
 function positiveInteger(value: string): number {
@@ -18,6 +20,29 @@ function positiveInteger(value: string): number {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer ≥ 0, got "${value}"`);
+  return n;
+}
+
+/** The options every command on snapshot files takes to select traces. */
+function withFilters(command: Command): Command {
+  return command
+    .option('--filter <pattern[:line]>', 'keep only traces whose most recent frame matches (fnmatch pattern, repeatable)', collect, [])
+    .option('--exclude <pattern[:line]>', 'drop traces whose most recent frame matches (repeatable)', collect, [])
+    .option('--all-frames', 'filters match any frame of a traceback, not only the most recent');
+}
+
+/** --group-by, --cumulative, --limit and --json of stats and compare. */
+function withReportOptions(command: Command): Command {
+  return withFilters(command)
+    .addOption(new Option('-g, --group-by <key>', 'group by').choices(['lineno', 'filename', 'traceback']).default('lineno'))
+    .option('-c, --cumulative', 'count every frame of a traceback, not only the most recent')
+    .option('-l, --limit <n>', 'rows shown, the rest summed on one line (0: all)', nonNegativeInteger, 10)
+    .option('--json', 'print JSON for scripts instead of text');
 }
 
 const program = new Command('wasm-tracemalloc')
@@ -58,6 +83,53 @@ program
   .action(async (module: string, options) => {
     process.exitCode = await instrumentCommand(module, options);
   });
+
+withReportOptions(
+  program
+    .command('stats')
+    .description('print the top allocation sites of a snapshot file (tracemalloc\'s "top N" recipe)')
+    .argument('<snapshot>', 'a snapshot file (written by `run --snapshot`)'),
+).action((snapshot: string, options) => {
+  process.exitCode = statsCommand(snapshot, options);
+});
+
+withReportOptions(
+  program
+    .command('compare')
+    .description('print what changed between two snapshot files, biggest change first')
+    .argument('<old>', 'the earlier snapshot file')
+    .argument('<new>', 'the later snapshot file')
+    .option('--allow-different-modules', 'compare snapshots of different modules (their hashes differ)'),
+).action((oldPath: string, newPath: string, options) => {
+  process.exitCode = compareCommand(oldPath, newPath, options);
+});
+
+withFilters(
+  program
+    .command('export')
+    .description('write a snapshot as a pprof profile, folded stacks (flame-graph tools) or a self-contained HTML report')
+    .argument('<snapshot>', 'a snapshot file')
+    .addOption(new Option('-F, --format <format>', 'output format').choices(['pprof', 'folded', 'html']).makeOptionMandatory())
+    .requiredOption('-o, --output <file>', 'where to write it (- for stdout)')
+    .option('-f, --force', 'overwrite the output file if it exists')
+    .addOption(new Option('--value <what>', 'folded: the number on each stack').choices(['bytes', 'blocks']).default('bytes')),
+).action((snapshot: string, options) => {
+  process.exitCode = exportCommand(snapshot, options);
+});
+
+withFilters(
+  program
+    .command('report')
+    .description('write a self-contained HTML report (flame graph, top sites) of a snapshot, or of the change between two')
+    .argument('<snapshot>', 'a snapshot file, or the old one when two are given')
+    .argument('[new]', 'the new snapshot file: the report shows the change from the first')
+    .requiredOption('-o, --output <file>', 'where to write the HTML (- for stdout)')
+    .option('-f, --force', 'overwrite the output file if it exists')
+    .option('--title <text>', 'title of the page')
+    .option('--allow-different-modules', 'compare snapshots of different modules (their hashes differ)'),
+).action((first: string, second: string | undefined, options) => {
+  process.exitCode = reportCommand(first, second, options);
+});
 
 try {
   await program.parseAsync(process.argv);
