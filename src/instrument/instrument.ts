@@ -36,13 +36,17 @@ const CALL_INDIRECT = expressionId('CallIndirect');
 
 /**
  * Features the instrumenter reads and writes. Explicit, never Features.All: that makes
- * Binaryen emit encodings Node 20 rejects (DESIGN.md).
+ * Binaryen emit encodings Node 20 rejects (DESIGN.md). Binaryen 132 asserts (and aborts its
+ * whole instance) if bulk memory comes without BulkMemoryOpt, or reference types without
+ * CallIndirectOverlong: they are the same proposals, split in two.
  */
 const FEATURES =
   binaryen.Features.MutableGlobals |
   binaryen.Features.NontrappingFPToInt |
   binaryen.Features.SIMD128 |
   binaryen.Features.BulkMemory |
+  binaryen.Features.BulkMemoryOpt |
+  binaryen.Features.CallIndirectOverlong |
   binaryen.Features.SignExt |
   binaryen.Features.ExceptionHandling |
   binaryen.Features.TailCall |
@@ -84,12 +88,6 @@ export function instrument(original: Uint8Array, options: InstrumentOptions = {}
   if (isInstrumented(original)) {
     throw new InstrumentError('this module is already instrumented by wasm-tracemalloc (it has a tracemalloc.sites section); instrument the original instead');
   }
-  try {
-    // The engine's validator names what is wrong and where; Binaryen's reader only says it failed.
-    new WebAssembly.Module(original as Uint8Array<ArrayBuffer>);
-  } catch (e) {
-    throw new InstrumentError(`the module is not valid WebAssembly (truncated or corrupt?): ${(e as Error).message.replace(/^WebAssembly\.Module\(\): /, '')}`);
-  }
   const originalHash = createHash('sha256').update(original).digest('hex');
   const codeCalls = findCallInstructions(original);
   let module: binaryen.Module;
@@ -97,7 +95,13 @@ export function instrument(original: Uint8Array, options: InstrumentOptions = {}
     // The typings name this readBinaryWithFeatures; binaryen.js 132 has it as readBinary's second argument.
     module = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(original, FEATURES);
   } catch (e) {
-    throw new InstrumentError(`Binaryen could not read the module: ${(e as Error).message}`);
+    const engine = whyInvalid(original);
+    const binaryenSays = (e as Error).message;
+    throw new InstrumentError(
+      engine === null
+        ? `Binaryen cannot read this module (it may use a feature the instrumenter does not handle yet): ${binaryenSays}`
+        : `the module is not valid WebAssembly (truncated or corrupt?): ${engine}`,
+    );
   }
   try {
     const result = instrumentModule(module, originalHash, codeCalls?.functions ?? null, options);
@@ -168,6 +172,19 @@ function instrumentModule(
     originalHash,
     report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset, elapsedMs: 0 },
   };
+}
+
+/**
+ * What the engine's validator says is wrong with `bytes` (it names the problem and the offset;
+ * Binaryen's reader only says it failed), or null if the engine accepts them.
+ */
+function whyInvalid(bytes: Uint8Array): string | null {
+  try {
+    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    return null;
+  } catch (e) {
+    return (e as Error).message.replace(/^WebAssembly\.Module\(\): /, '');
+  }
 }
 
 function isSite(call: Ref, reach: Reachability): boolean {

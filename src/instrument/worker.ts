@@ -53,6 +53,11 @@ function sharedWorker(): { worker: Worker; pending: Map<number, Pending> } {
     if (p === undefined) return;
     pending.delete(reply.id);
     if (pending.size === 0) worker.unref();
+    // An Emscripten abort inside binaryen.js leaves that instance unusable: start afresh next time.
+    if (!reply.ok && reply.message.startsWith('Aborted(')) {
+      if (shared === current) shared = null;
+      void worker.terminate();
+    }
     if (reply.ok) p.resolve(reply.result);
     else if (reply.name === 'AllocatorNotFoundError') p.reject(new AllocatorNotFoundError(reply.message));
     else if (reply.name === 'InstrumentError') p.reject(new InstrumentError(reply.message));
