@@ -19,6 +19,7 @@ export interface InstrumentCommandOptions {
   free: string[];
   calloc: string[];
   realloc: string[];
+  glue?: string;
 }
 
 function specs(options: InstrumentCommandOptions): AllocatorSpec[] {
@@ -46,7 +47,8 @@ export async function instrumentCommand(modulePath: string, options: InstrumentC
     throw new UsageError(`the output ${options.output} is the input module: write the instrumented copy to another file`);
   }
   const bytes = readInput(modulePath, 'module');
-  const result = await instrumentInWorker(bytes, { allocators: specs(options) });
+  const glue = options.glue === undefined ? undefined : { source: new TextDecoder().decode(readInput(options.glue, 'glue file')), name: options.glue };
+  const result = await instrumentInWorker(bytes, { allocators: specs(options), ...(glue ? { glue } : {}) });
   writeBytesAtomicSync(options.output, result.bytes, { force: options.force === true });
   const r = result.report;
   if (options.explain) {

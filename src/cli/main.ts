@@ -80,6 +80,7 @@ program
   .option('--free <fn>', 'the free function (repeatable)', collect, [])
   .option('--calloc <fn>', 'the calloc function (repeatable)', collect, [])
   .option('--realloc <fn>', 'the realloc function (repeatable)', collect, [])
+  .option('--glue <file.js>', "an Emscripten build's JS glue: reads the minified export names of _malloc/_free from it")
   .action(async (module: string, options) => {
     process.exitCode = await instrumentCommand(module, options);
   });

@@ -119,6 +119,8 @@ export interface FunctionFacts {
 export interface AllocatorSpec {
   function: string | number;
   shape: AllocatorShape;
+  /** How the name was learnt, for `--explain` (default: named by the user). */
+  reason?: string;
 }
 
 /** Thrown when the module's allocator cannot be found or a named one does not fit. */
@@ -145,7 +147,11 @@ function candidateNames(f: FunctionFacts): Array<[string, string]> {
  * Finds the allocator functions of a module: the user's specs if given, else every function
  * whose import, export or symbol name is a known allocator entry point with a fitting signature.
  */
-export function detectAllocators(functions: FunctionFacts[], specs: AllocatorSpec[] = []): AllocatorFunction[] {
+export function detectAllocators(
+  functions: FunctionFacts[],
+  specs: AllocatorSpec[] = [],
+  callerCount: (name: string) => number = () => 0,
+): AllocatorFunction[] {
   if (specs.length > 0) return specs.map((spec) => resolveSpec(functions, spec));
   const found: AllocatorFunction[] = [];
   for (const f of functions) {
@@ -161,11 +167,33 @@ export function detectAllocators(functions: FunctionFacts[], specs: AllocatorSpe
   if (!allocates.some((s) => shapes.has(s as AllocatorShape))) {
     throw new AllocatorNotFoundError(
       'no allocator found: the module has no function named, exported or imported as malloc, calloc, realloc, ' +
-        'operator new or __rust_alloc. If it is stripped or minified, name the functions yourself, e.g. ' +
-        '`--malloc 123 --free 124` (function index) or `--malloc _sa --free _ta` (export name).',
+        'operator new or __rust_alloc. If it is stripped or minified, pass the Emscripten glue file (--glue app.js), ' +
+        'or name the functions yourself by function index or export name (--malloc 123 --free 124).' +
+        describeCandidates(functions, callerCount),
     );
   }
   return found;
+}
+
+/**
+ * Functions of a stripped module that have a malloc or free signature, the most called first:
+ * an allocator is called from all over a program, so call counts rank it near the top.
+ */
+function describeCandidates(functions: FunctionFacts[], callerCount: (name: string) => number): string {
+  const describe = (f: FunctionFacts): string =>
+    `${f.index}${f.exportNames.length ? ` (exported as ${f.exportNames.map((e) => `"${e}"`).join(', ')})` : ''}, called from ${callerCount(f.name)} functions`;
+  const rank = (fits: (f: FunctionFacts) => boolean): string[] =>
+    functions
+      .filter((f) => f.importModule === null && fits(f))
+      .sort((a, b) => callerCount(b.name) - callerCount(a.name) || a.index - b.index)
+      .slice(0, 5)
+      .map(describe);
+  const mallocs = rank((f) => fitsShape(f, 'malloc'));
+  const frees = rank((f) => f.paramCount === 1 && f.resultCount === 0 && f.allI32);
+  if (mallocs.length === 0) return ' The module has no function with a malloc signature (i32) -> i32.';
+  return `\nCandidates with a malloc signature (i32) -> i32: ${mallocs.join('; ')}.` +
+    (frees.length ? `\nCandidates with a free signature (i32) -> (): ${frees.join('; ')}.` : '') +
+    '\nRun with --explain after naming them to see what was wrapped.';
 }
 
 function resolveSpec(functions: FunctionFacts[], spec: AllocatorSpec): AllocatorFunction {
@@ -183,5 +211,5 @@ function resolveSpec(functions: FunctionFacts[], spec: AllocatorSpec): Allocator
         `a ${spec.shape} takes ${sig.params === -1 ? 'a pointer first' : sig.params} i32 and returns ${sig.results}`,
     );
   }
-  return { name: f.name, index: f.index, shape: spec.shape, reason: 'named by the user', imported: f.importModule !== null };
+  return { name: f.name, index: f.index, shape: spec.shape, reason: spec.reason ?? 'named by the user', imported: f.importModule !== null };
 }

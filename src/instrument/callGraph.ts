@@ -91,14 +91,35 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
 }
 
 /**
- * Whether `name` is reached only through other allocator functions (wasi-libc's `dlmalloc`
- * behind `malloc`): not exported, not in a table, not imported, called only by allocators.
- * Such a function needs no wrapper: the outer one reports the allocation.
+ * The allocator functions reached only from inside the allocator (wasi-libc's `dlmalloc` behind
+ * `malloc`, and behind `internal_memalign` behind `posix_memalign`): neither exported, nor in a
+ * table, nor imported, and called only by allocator functions or by functions that are
+ * themselves called only from inside the allocator. They need no wrapper: an outer one reports.
  */
-export function isInnerAllocator(graph: CallGraph, name: string, imported: boolean, allocators: Set<string>): boolean {
-  if (imported || graph.exported.has(name) || graph.tableSignature.has(name)) return false;
-  const callers = graph.callers.get(name) ?? [];
-  return callers.length > 0 && callers.every((c) => allocators.has(c));
+export function innerAllocators(graph: CallGraph, allocators: Set<string>, imported: Set<string>): Set<string> {
+  const entry = (f: string): boolean => imported.has(f) || graph.exported.has(f) || graph.tableSignature.has(f);
+  // Grow the set of functions only called from inside the allocator until it stops changing.
+  const inside = new Set(allocators);
+  const onlyFromInside = (f: string): boolean => {
+    const callers = graph.callers.get(f) ?? [];
+    return !entry(f) && callers.length > 0 && callers.every((c) => inside.has(c) && c !== f);
+  };
+  const internal = new Set<string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [callee] of graph.callers) {
+      if (inside.has(callee) || !onlyFromInside(callee)) continue;
+      inside.add(callee);
+      internal.add(callee);
+      changed = true;
+    }
+  }
+  const inner = new Set<string>();
+  for (const a of allocators) {
+    const callers = graph.callers.get(a) ?? [];
+    if (!entry(a) && callers.length > 0 && callers.every((c) => allocators.has(c) || internal.has(c))) inner.add(a);
+  }
+  return inner;
 }
 
 /** The reachability result. */

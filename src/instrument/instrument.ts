@@ -14,7 +14,7 @@ import {
   type AllocatorSpec,
   type FunctionFacts,
 } from './allocators.js';
-import { buildCallGraph, findReachingFunctions, isInnerAllocator, signatureKey, type Reachability } from './callGraph.js';
+import { buildCallGraph, findReachingFunctions, innerAllocators, signatureKey, type Reachability } from './callGraph.js';
 import { findCallInstructions, type CallInstruction } from './callOffsets.js';
 import {
   callIndirectGetParams,
@@ -30,6 +30,7 @@ import { INIT_EXPORT, MAX_FRAMES, SLOT_BLOCK_BYTES, SLOT_BYTES_EXPORT } from './
 import { InstrumentError } from './errors.js';
 import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, isInstrumented, type Site } from './siteTable.js';
 import { wrapAllocator } from './wrapAllocator.js';
+import { allocatorsFromGlue } from './emscriptenGlue.js';
 
 const CALL = expressionId('Call');
 const CALL_INDIRECT = expressionId('CallIndirect');
@@ -58,6 +59,11 @@ const FEATURES =
 export interface InstrumentOptions {
   /** Name the allocator functions instead of detecting them. */
   allocators?: AllocatorSpec[];
+  /**
+   * The Emscripten JS glue of the module (its text): release builds export the allocator under
+   * minified names (`f`, `Ia`) that only the glue maps to `_malloc`/`_free`.
+   */
+  glue?: { source: string; name?: string };
 }
 
 /** What `instrument` did, for `--explain` and for tests. */
@@ -125,9 +131,10 @@ function instrumentModule(
   const indexByName = new Map(facts.map((f) => [f.name, f.index]));
   const importCount = facts.filter((f) => f.importModule !== null).length;
   const graph = buildCallGraph(module);
-  const detected = detectAllocators(facts, options.allocators);
+  const detected = detectAllocators(facts, [...(options.allocators ?? []), ...glueSpecs(options.glue)], (name) => graph.callers.get(name)?.length ?? 0);
   const detectedNames = new Set(detected.map((a) => a.name));
-  const allocators = detected.filter((a) => !isInnerAllocator(graph, a.name, a.imported, detectedNames));
+  const inner = innerAllocators(graph, detectedNames, new Set(detected.filter((a) => a.imported).map((a) => a.name)));
+  const allocators = detected.filter((a) => !inner.has(a.name));
   const reach = findReachingFunctions(graph, allocators.map((a) => a.name));
   const allocatorNames = new Set(allocators.map((a) => a.name));
 
@@ -172,6 +179,15 @@ function instrumentModule(
     originalHash,
     report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset, elapsedMs: 0 },
   };
+}
+
+function glueSpecs(glue: InstrumentOptions['glue']): AllocatorSpec[] {
+  if (glue === undefined) return [];
+  try {
+    return allocatorsFromGlue(glue.source, glue.name);
+  } catch (e) {
+    throw new InstrumentError((e as Error).message);
+  }
 }
 
 /**
