@@ -15,5 +15,16 @@ export type { InstrumentOptions, InstrumentReport, InstrumentResult } from './in
 export { InstrumentError } from './instrument/errors.js';
 export { AllocatorNotFoundError, type AllocatorShape, type AllocatorSpec } from './instrument/allocators.js';
 export { formatTop, type TopOptions } from './report/top.js';
+export {
+  expectAllocations,
+  measureAllocations,
+  checkLimits,
+  formatAllocationReport,
+  AllocationLimitError,
+  type AllocationLimits,
+  type GateOptions,
+  type AllocationMeasurement,
+  type LimitViolation,
+} from './report/gate.js';
 export * from './snapshot/index.js';
 export { dumpSnapshot, dumpSnapshotSync, loadSnapshot, loadSnapshotSync, FileExistsError, type DumpOptions } from './snapshot/file.js';
