@@ -4,7 +4,8 @@
 # is missing it names the Debian package that provides it and stops with a non-zero exit.
 #
 # Usage: scripts/build-fixtures.sh [--check] [TARGET...]
-#   TARGET: wasi emscripten rust assemblyscript (the default: all four), and
+#   TARGET: wasi emscripten rust assemblyscript reliability (the default: all five; reliability:
+#           the misbehaving C programs of test/reliability/, written to wasi/ too), and
 #           tally (= tally-wasi tally-emscripten tally-rust tally-assemblyscript): the
 #           cross-check builds, never committed, that count every allocator call (see
 #           fixtures/src/c/tally/tally.c) or use AssemblyScript's rtrace hooks.
@@ -45,18 +46,18 @@ targets=()
 for arg in "$@"; do
   case "$arg" in
     --check) check_only=1 ;;
-    wasi | emscripten | rust | assemblyscript | tally-wasi | tally-emscripten | tally-rust | tally-assemblyscript)
+    wasi | emscripten | rust | assemblyscript | reliability | tally-wasi | tally-emscripten | tally-rust | tally-assemblyscript)
       targets+=("$arg") ;;
     tally) targets+=(tally-wasi tally-emscripten tally-rust tally-assemblyscript) ;;
     -h | --help)
       sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     *)
-      echo "build-fixtures: unknown target '$arg' (wasi, emscripten, rust, assemblyscript, tally, tally-*)" >&2
+      echo "build-fixtures: unknown target '$arg' (wasi, emscripten, rust, assemblyscript, reliability, tally, tally-*)" >&2
       exit 2 ;;
   esac
 done
-[ ${#targets[@]} -eq 0 ] && targets=(wasi emscripten rust assemblyscript)
+[ ${#targets[@]} -eq 0 ] && targets=(wasi emscripten rust assemblyscript reliability)
 
 # ---- tool checks ------------------------------------------------------------------------
 
@@ -132,7 +133,7 @@ check_assemblyscript() {
 
 for t in "${targets[@]}"; do
   case "$t" in
-    wasi | tally-wasi) check_wasi ;;
+    wasi | reliability | tally-wasi) check_wasi ;;
     emscripten) check_emscripten ;;
     tally-emscripten) check_emscripten ;;
     rust) check_rust ;;
@@ -190,6 +191,18 @@ build_wasi() {
   "$CLANG" --target=wasm32-wasi -g "$OBJ/alloc_basic.O0.o" -o "$out/alloc_basic.O0.wasm"
   "$CLANG" --target=wasm32-wasi -g "$OBJ/churn.o" -o "$out/churn.wasm"
   "$CLANGXX" --target=wasm32-wasi -fno-exceptions -g "$OBJ/containers.o" -o "$out/containers.wasm"
+}
+
+# The misbehaving program of test/reliability/ (double free, wild free, huge requests,
+# memory.grow failure, deep recursion, a million live blocks), twice: without a memory maximum,
+# and with a 16 MiB one (-Wl,--max-memory), where sbrk's memory.grow fails.
+build_reliability() {
+  local out="$OUT_DIR/wasi"
+  mkdir -p "$out"
+  say "reliability: misbehave.wasm, misbehave.max16m.wasm"
+  cc_wasi -O2 c/misbehave.c "$OBJ/misbehave.o"
+  "$CLANG" --target=wasm32-wasi -g "$OBJ/misbehave.o" -o "$out/misbehave.wasm"
+  "$CLANG" --target=wasm32-wasi -g -Wl,--max-memory=16777216 "$OBJ/misbehave.o" -o "$out/misbehave.max16m.wasm"
 }
 
 build_tally_wasi() {
@@ -322,6 +335,7 @@ build_tally_assemblyscript() {
 for t in "${targets[@]}"; do
   case "$t" in
     wasi) build_wasi ;;
+    reliability) build_reliability ;;
     emscripten) build_emscripten ;;
     rust) build_rust ;;
     assemblyscript) build_assemblyscript ;;
