@@ -389,7 +389,12 @@ export class Symbolizer {
       list.push(u);
       unitsByStmt.set(u.stmtList, list);
     }
-    const lines = LineTable.parse({ sections, compDirs, codeSize: this.moduleInfo.codePayloadSize || undefined });
+    const lines = LineTable.parse({
+      sections,
+      compDirs,
+      codeSize: this.moduleInfo.codePayloadSize || undefined,
+      bodyEnds: this.moduleInfo.bodies.map((b) => b.end),
+    });
     const lineUnits = new Map(lines.units.map((u) => [u.offset, u] as [number, LineUnit]));
     this.dwarfState = { info, lines, lineUnits, unitsByStmt };
     return this.dwarfState;
@@ -481,7 +486,9 @@ async function findSourceMap(
     if (typeof options.sourceMap === 'string') candidates = [options.sourceMap];
     else if (options.modulePath !== undefined) {
       const named = mapUrl !== undefined ? locateBeside(mapUrl, moduleDir) : undefined;
-      candidates = named !== undefined ? [named] : [`${options.modulePath}.map`];
+      // A named map that is not there (web-tree-sitter's debug build names '.tree-sitter.wasm.map')
+      // falls back to `<module>.map` beside the module.
+      candidates = named !== undefined && named !== `${options.modulePath}.map` ? [named, `${options.modulePath}.map`] : [`${options.modulePath}.map`];
     } else if (mapUrl !== undefined && !haveDwarf) {
       warnings.push(`the module names a source map '${mapUrl}': pass sourceMap (or modulePath) to use it`);
     }

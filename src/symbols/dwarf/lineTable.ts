@@ -130,6 +130,13 @@ export interface LineTableInput {
   compDirs: Map<number, string | undefined>;
   /** Size of the code section's payload: sequences reaching past it are dropped. */
   codeSize?: number;
+  /**
+   * Ends of the function bodies (code offsets, ascending). A sequence whose rows lie in the code
+   * but whose end_sequence address is past it (web-tree-sitter's memset: 0xffffe7d2, a bad end
+   * written after the linker) is ended at the end of its last row's function instead of
+   * dropped, as LLVM still uses its rows.
+   */
+  bodyEnds?: readonly number[];
 }
 
 const TOMBSTONE_MIN = 0xfffffffe; // wasm-ld writes 0xffffffff (and -2 in .debug_ranges) for dead code
@@ -285,8 +292,10 @@ class LineTableBuilder {
   private readonly seqFirstRow = new U32List();
   private readonly seqRowCount = new U32List();
   private readonly seqUnit = new U32List();
+  /** Sequences whose end was repaired (see LineTableInput.bodyEnds): a well-formed one wins over them. */
+  private readonly repaired = new Set<number>();
   private readonly rows: RowStore;
-  private dropped = { dead: 0, unordered: 0, overlapping: 0, badFile: 0 };
+  private dropped = { dead: 0, unordered: 0, overlapping: 0, badFile: 0, badEnd: 0 };
   /** Each unit's directory list, kept for DW_LNE_define_file (v2–4). */
   private readonly unitDirs = new Map<LineUnit, (string | undefined)[]>();
 
@@ -488,6 +497,11 @@ class LineTableBuilder {
         else if (!seqOrdered || address < lastAddr) this.dropped.unordered++;
         else if (address <= start) {
           // an empty sequence covers no address (LLVM drops these too)
+        } else if (start !== 0 && codeSize !== undefined && address > codeSize && lastAddr < codeSize && this.functionEndAfter(lastAddr) !== undefined) {
+          address = this.functionEndAfter(lastAddr)!;
+          this.dropped.badEnd++;
+          this.repaired.add(this.seqStart.length);
+          keep = true;
         } else if (start === 0 || start >= TOMBSTONE_MIN || (codeSize !== undefined && address > codeSize)) {
           this.dropped.dead++;
         } else keep = true;
@@ -596,6 +610,20 @@ class LineTableBuilder {
     }
   }
 
+  /** End of the function body holding code offset `at`, if the bodies are known. */
+  private functionEndAfter(at: number): number | undefined {
+    const ends = this.input.bodyEnds;
+    if (ends === undefined) return undefined;
+    let lo = 0;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ends[mid]! > at) hi = mid;
+      else lo = mid + 1;
+    }
+    return ends[lo];
+  }
+
   private truncateRows(n: number): void {
     this.rows.length = n;
   }
@@ -610,6 +638,13 @@ class LineTableBuilder {
     let lastStart = -1;
     let lastEnd = 0;
     for (const i of order) {
+      const previous = keep[keep.length - 1];
+      if (starts[i]! < lastEnd && previous !== undefined && this.repaired.has(previous) && starts[i]! > lastStart) {
+        // A repaired end is a guess: it stops where a well-formed sequence starts (as LLVM, which
+        // looks up the sequence with the greatest start).
+        ends[previous] = starts[i]!;
+        lastEnd = starts[i]!;
+      }
       if (starts[i]! < lastEnd) {
         // The same range twice is one function kept from several units (a COMDAT, e.g. an inline
         // function of a header): the first unit's copy describes it. A partial overlap is an error.
@@ -625,6 +660,7 @@ class LineTableBuilder {
     if (d.unordered > 0) this.warnings.push(`.debug_line: ${d.unordered} sequence(s) with addresses out of order; dropped`);
     if (d.badFile > 0) this.warnings.push(`.debug_line: ${d.badFile} sequence(s) naming unknown file numbers; dropped`);
     if (d.overlapping > 0) this.warnings.push(`.debug_line: ${d.overlapping} sequence(s) overlap an earlier one; dropped`);
+    if (d.badEnd > 0) this.warnings.push(`.debug_line: ${d.badEnd} sequence(s) end past the code; ended with their function`);
     return new LineTable({
       units: this.units,
       warnings: this.warnings,
