@@ -8,7 +8,8 @@
 import v8 from 'node:v8';
 import { WASI } from 'node:wasi';
 import type { Snapshot } from '../snapshot/index.js';
-import { instantiateTraced, type TracedInstance } from './instantiate.js';
+import { nframeFromEnvironment } from './environment.js';
+import { instantiateTraced, type InstantiateOptions, type TracedInstance } from './instantiate.js';
 
 v8.setFlagsFromString('--no-turbo-fast-api-calls');
 
@@ -19,7 +20,10 @@ export interface RunWasiOptions {
   env?: Record<string, string>;
   /** Guest path → host path. */
   preopens?: Record<string, string>;
-  /** Frames per traceback (tracemalloc's nframe). */
+  /**
+   * Frames per traceback (tracemalloc's nframe). Absent: `$WASM_TRACEMALLOC` if it is 1–16,
+   * else 1 (a run always traces: the report at exit is what it is for).
+   */
   nframe?: number;
   /** File descriptors for the guest's stdio (default: this process's). */
   stdin?: number;
@@ -31,6 +35,12 @@ export interface RunWasiOptions {
   root?: string;
   /** Path of the original module (finds a separate debug file or source map beside it). */
   modulePath?: string;
+  /** When the module given is already instrumented: its original, or null (see InstantiateOptions). */
+  original?: Uint8Array | null;
+  /** Instrumenter options (e.g. naming the allocator). */
+  instrument?: InstantiateOptions['instrument'];
+  /** Cache of instrumented modules (see InstantiateOptions). */
+  cache?: InstantiateOptions['cache'];
 }
 
 /** What a traced run gives back. */
@@ -45,6 +55,8 @@ export interface WasiRunResult {
 
 /** Instruments `original`, runs it as a WASI command with tracing on, and snapshots at exit. */
 export async function runWasi(original: Uint8Array, options: RunWasiOptions = {}): Promise<WasiRunResult> {
+  // Read before anything else, so that a bad value fails before the program starts.
+  const nframe = options.nframe ?? (nframeFromEnvironment() || 1);
   const wasi = new WASI({
     version: 'preview1',
     args: options.args ?? [options.moduleName ?? 'app.wasm'],
@@ -59,7 +71,10 @@ export async function runWasi(original: Uint8Array, options: RunWasiOptions = {}
     moduleName: options.moduleName,
     root: options.root,
     modulePath: options.modulePath,
-    nframe: options.nframe ?? 1,
+    nframe,
+    original: options.original,
+    instrument: options.instrument,
+    cache: options.cache,
   });
   let exitCode: number;
   let trap: Error | null = null;
