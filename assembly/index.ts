@@ -17,6 +17,10 @@
 //   alloc1(ptr, size, total, f0), realloc1(old, new, size, total, f0): the same with one frame
 //   reportFrames: mutable i32 global = nframe while tracing, else 0; the target's wrapper reads it
 //                 to skip the call when not tracing and to call the one-frame forms when nframe = 1
+//   sampleCountdown: mutable f64 global, bytes left before the next sample point (−Infinity in
+//                 exact mode); the wrapper subtracts the size and calls alloc only at ≤ 0
+//   freeFilter: mutable i32 global; the wrapper calls free(ptr) only if bit FREEBUCKET(ptr) is set
+//                 (0 not tracing, −1 exact mode, buckets of live sampled blocks in sampling mode)
 //
 //   control (the host, src/host/traceTable.ts):
 //   start(nframe) → 0 ok | 1 nframe not in 1..16 | 2 out of memory
@@ -34,7 +38,7 @@
 import { attachTable } from "./table";
 import { FRAMES as FRAME_COUNT } from "./layout";
 
-export { reportFrames } from "./layout";
+export { reportFrames, sampleCountdown, freeFilter } from "./layout";
 
 export {
   alloc, free, realloc, alloc1, realloc1,

@@ -21,6 +21,16 @@
 // @ts-ignore: decorator
 @inline export const FRAMES: u32 = 16;
 
+/** Buckets of the free filter (docs/abi.md §2): one bit each in the i32 global `freeFilter`. */
+// @ts-ignore: decorator
+@inline export const FREE_BUCKETS: u32 = 32;
+
+/** Bucket of block `ptr` in the free filter: the top 5 bits of a Fibonacci hash (docs/abi.md §2). */
+// @ts-ignore: decorator
+@inline export function FREEBUCKET(ptr: u32): u32 {
+  return (ptr * 0x9E3779B1) >> 27;
+}
+
 // === Header ===
 
 // ╒══════════════════════ Table header (at ROOT, HEADER_SIZE bytes) ═════════════════════╕
@@ -45,7 +55,7 @@
 //     72 │ tracebackCount: interned tracebacks, ids 0..count-1                  │ u32
 //     76 │ indexCap: slots in the intern index                                  │ u32
 //     80 │ arenaUsed: bytes of records in the arena                             │ u32
-//     84 │ (padding)                                                            │ u32
+//     84 │ freeBits: sampling mode, bit b set iff freeCounts[b] > 0 (freeFilter)│ u32
 //        ╞══════════════════════════════════════════════════════════════════════╡
 //     88 │ current: bytes of the traced blocks                                  │ u64
 //     96 │ peak: largest `current` since start / clear / resetPeak              │ u64
@@ -54,16 +64,22 @@
 //    120 │ unknownFrees: exact mode, frees of pointers not traced               │ u64
 //    128 │ unsampledFrees: sampling mode, frees of pointers not traced          │ u64
 //    136 │ replaced: allocations of a pointer already traced (a free was missed)│ u64
-//    144 │ skipped: sampling mode, allocations not sampled                      │ u64
+//    144 │ skippedBytes: sampling mode, bytes of the allocations not sampled,   │ f64
+//        │   up to the last sample point (the host adds drawn − sampleCountdown) │
 //        ╞══════════════════════════════════════════════════════════════════════╡
 //    152 │ samplingInterval: mean bytes between samples, 0 = exact mode         │ f64
-//    160 │ countdown: bytes left before the next sample point                  │ f64
+//    160 │ drawn: the countdown drawn at the last sample point (sampler.ts)     │ f64
 //    168 │ rng: xorshift64* state                                               │ u64
 //    176 │ estimatedCurrent: Σ weight(size) over traced blocks (sampling mode)  │ f64
 //    184 │ estimatedPeak: largest estimatedCurrent                              │ f64
 //        ╞══════════════════════════════════════════════════════════════════════╡
 //    192 │ scratch: FRAMES u32, the frames of the traceback being interned      │ u32 × 16
-//    256 └──────────────────────────────────────────────────────────────────────┘
+//        ╞══════════════════════════════════════════════════════════════════════╡
+//    256 │ freeCounts: sampling mode, live sampled blocks in each free bucket   │ u32 × 32
+//    384 └──────────────────────────────────────────────────────────────────────┘
+//
+// The bytes-left countdown of the sampler is not in the header: it is the exported global
+// `sampleCountdown` (below), which the instrumented target decrements itself.
 
 // @ts-ignore: decorator
 @inline export const H_MAGIC: usize = 0;
@@ -96,7 +112,9 @@
 // @ts-ignore: decorator
 @inline export const H_ARENA_USED: usize = H_INDEX_CAP + 4;
 // @ts-ignore: decorator
-@inline export const H_CURRENT: usize = H_ARENA_USED + 8;
+@inline export const H_FREE_BITS: usize = H_ARENA_USED + 4;
+// @ts-ignore: decorator
+@inline export const H_CURRENT: usize = H_FREE_BITS + 4;
 // @ts-ignore: decorator
 @inline export const H_PEAK: usize = H_CURRENT + 8;
 // @ts-ignore: decorator
@@ -110,13 +128,13 @@
 // @ts-ignore: decorator
 @inline export const H_REPLACED: usize = H_UNSAMPLED_FREES + 8;
 // @ts-ignore: decorator
-@inline export const H_SKIPPED: usize = H_REPLACED + 8;
+@inline export const H_SKIPPED_BYTES: usize = H_REPLACED + 8;
 // @ts-ignore: decorator
-@inline export const H_SAMPLING_INTERVAL: usize = H_SKIPPED + 8;
+@inline export const H_SAMPLING_INTERVAL: usize = H_SKIPPED_BYTES + 8;
 // @ts-ignore: decorator
-@inline export const H_COUNTDOWN: usize = H_SAMPLING_INTERVAL + 8;
+@inline export const H_DRAWN: usize = H_SAMPLING_INTERVAL + 8;
 // @ts-ignore: decorator
-@inline export const H_RNG: usize = H_COUNTDOWN + 8;
+@inline export const H_RNG: usize = H_DRAWN + 8;
 // @ts-ignore: decorator
 @inline export const H_EST_CURRENT: usize = H_RNG + 8;
 // @ts-ignore: decorator
@@ -124,14 +142,16 @@
 // @ts-ignore: decorator
 @inline export const H_SCRATCH: usize = H_EST_PEAK + 8;
 // @ts-ignore: decorator
-@inline export const HEADER_SIZE: usize = H_SCRATCH + (<usize>FRAMES << 2);
+@inline export const H_FREE_COUNTS: usize = H_SCRATCH + (<usize>FRAMES << 2);
+// @ts-ignore: decorator
+@inline export const HEADER_SIZE: usize = H_FREE_COUNTS + (<usize>FREE_BUCKETS << 2);
 
 /** "TMT1" read as a little-endian u32. */
 // @ts-ignore: decorator
 @inline export const MAGIC: u32 = 0x31544D54;
 /** Bumped whenever an offset or a record layout in this file changes. */
 // @ts-ignore: decorator
-@inline export const LAYOUT_VERSION: u32 = 1;
+@inline export const LAYOUT_VERSION: u32 = 2;
 
 // Regions, by index into the header's region table.
 
@@ -246,11 +266,41 @@ export function setRoot(root: usize): void {
  */
 export let reportFrames: i32 = 0;
 
-/** Sets the flags word. */
+/**
+ * The sampler's countdown: bytes left before the next sample point (sampler.ts). Exported as a
+ * mutable global that the target imports: its allocator wrapper subtracts the size and calls
+ * `alloc` only when the result is ≤ 0, storing the decremented value itself otherwise, so that
+ * an unsampled allocation makes no call. −Infinity in exact mode: every allocation calls in.
+ */
+export let sampleCountdown: f64 = -Infinity;
+
+/** Sets the sampler's countdown (sampler.ts). */
+// @ts-ignore: decorator
+@inline export function SETCOUNTDOWN(value: f64): void {
+  sampleCountdown = value;
+}
+
+/**
+ * Which frees the target must report: it calls `free(ptr)` iff bit FREEBUCKET(ptr) is set.
+ * 0 while not tracing, all ones in exact mode, and in sampling mode the buckets holding at
+ * least one live sampled block (freeBits), so that the frees of unsampled blocks mostly make no
+ * call and the free of a sampled block is never missed. Kept in step by SETFLAGS and table.ts.
+ */
+export let freeFilter: i32 = 0;
+
+/** Sets the free filter while tracing in sampling mode (table.ts keeps freeBits in step). */
+// @ts-ignore: decorator
+@inline export function SETFREEFILTER(bits: u32): void {
+  SET32(H_FREE_BITS, bits);
+  freeFilter = <i32>bits;
+}
+
+/** Sets the flags word (and the globals the target reads: reportFrames, freeFilter). */
 // @ts-ignore: decorator
 @inline export function SETFLAGS(flags: u32): void {
   store<u32>(ROOT + H_FLAGS, flags);
   reportFrames = flags & TRACING ? <i32>load<u32>(ROOT + H_NFRAME) : 0;
+  freeFilter = !(flags & TRACING) ? 0 : flags & SAMPLING ? <i32>load<u32>(ROOT + H_FREE_BITS) : -1;
 }
 
 /** Sets nframe, the most frames kept per traceback. */

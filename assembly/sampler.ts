@@ -2,11 +2,20 @@
 //
 // In sampling mode (samplingInterval T > 0) sample points fall on the stream of allocated bytes
 // as a Poisson process of rate 1/T, as in heapprofd, Go's runtime.MemProfileRate and jemalloc's
-// prof_sample: `countdown` is the distance to the next point, drawn from an exponential
+// prof_sample: the countdown is the distance to the next point, drawn from an exponential
 // distribution of mean T. An allocation of `size` bytes is sampled when a point falls inside
 // it (countdown ≤ size); then, by memorylessness, the next point is a fresh exponential draw
-// past its end. Otherwise the countdown drops by `size`: a skipped allocation costs one f64
-// subtraction, a compare and two stores.
+// past its end. Otherwise the countdown drops by `size`.
+//
+// The countdown is the exported global `sampleCountdown` (layout.ts), and the instrumented
+// target runs that test itself (docs/abi.md §2): it subtracts the size, stores the result if it
+// is still > 0, and only otherwise calls `alloc`, which runs SAMPLED again on the countdown it
+// left untouched. So a skipped allocation costs the target an f64 subtraction, a compare and a
+// store, and no call. In exact mode the countdown is −Infinity and every allocation calls in.
+//
+// Skipped allocations are counted in bytes, lazily: between two sample points exactly
+// drawn − countdown bytes were skipped, so the table adds that up at each sample point
+// (skippedBytes) and the host adds the current interval when it reads.
 //
 // A block of size s is thus sampled with probability p(s) = 1 − exp(−s/T), independently of every
 // other block (Poisson counts on disjoint stretches are independent), and stands for
@@ -15,7 +24,7 @@
 //
 // The random numbers come from xorshift64* seeded through splitmix64, so a seed replays exactly.
 
-import { GET64, SET64, GETF, SETF, COUNT, H_RNG, H_COUNTDOWN, H_SAMPLING_INTERVAL, H_SKIPPED } from "./layout";
+import { GET64, SET64, GETF, SETF, H_RNG, H_DRAWN, H_SAMPLING_INTERVAL, H_SKIPPED_BYTES, sampleCountdown, SETCOUNTDOWN } from "./layout";
 
 /** 2^-53: turns the top 53 bits of a random u64 into a fraction. */
 // @ts-ignore: decorator
@@ -53,15 +62,27 @@ export function sampleWeight(size: u32): f64 {
   return s / -Math.expm1(-s / GETF(H_SAMPLING_INTERVAL));
 }
 
+/** Starts a fresh interval: draws the countdown and remembers it as `drawn`. */
+export function freshCountdown(): void {
+  let d = drawCountdown();
+  SETF(H_DRAWN, d);
+  SETCOUNTDOWN(d);
+}
+
+/** Adds the bytes skipped since the last draw to skippedBytes, then draws a fresh countdown. */
+export function nextSamplePoint(): void {
+  SETF(H_SKIPPED_BYTES, GETF(H_SKIPPED_BYTES) + (GETF(H_DRAWN) - sampleCountdown));
+  freshCountdown();
+}
+
 /** Advances the countdown over an allocation of `size` bytes; true when it is sampled. */
 // @ts-ignore: decorator
 @inline export function SAMPLED(size: u32): bool {
-  let left = GETF(H_COUNTDOWN) - <f64>size;
+  let left = sampleCountdown - <f64>size;
   if (left > 0) {
-    SETF(H_COUNTDOWN, left);
-    COUNT(H_SKIPPED);
+    SETCOUNTDOWN(left);
     return false;
   }
-  SETF(H_COUNTDOWN, drawCountdown());
+  nextSamplePoint();
   return true;
 }

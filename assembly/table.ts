@@ -27,9 +27,10 @@ import {
   FRAMES, HEADER_SIZE, MAGIC, LAYOUT_VERSION, NO_LIMIT, OK, E_NFRAME, E_OOM, E_INTERVAL,
   TRACING, OOM_STOPPED, SAMPLING, REALLOC_ZERO_FREES, SETTINGS,
   H_MAGIC, H_VERSION, H_NFRAME, H_LIMIT, H_END, H_HIGH_WATER, H_CURRENT, H_PEAK, H_ALLOCATIONS,
-  H_FREES, H_UNKNOWN_FREES, H_UNSAMPLED_FREES, H_REPLACED, H_SKIPPED, H_SAMPLING_INTERVAL,
-  H_COUNTDOWN, H_EST_CURRENT, H_EST_PEAK, H_BLOCKS_CAP, H_LIVE_BLOCKS, H_TRACEBACK_COUNT,
-  H_INDEX_CAP, H_ARENA_USED,
+  H_FREES, H_UNKNOWN_FREES, H_UNSAMPLED_FREES, H_REPLACED, H_SKIPPED_BYTES, H_SAMPLING_INTERVAL,
+  H_DRAWN, H_EST_CURRENT, H_EST_PEAK, H_BLOCKS_CAP, H_LIVE_BLOCKS, H_TRACEBACK_COUNT,
+  H_INDEX_CAP, H_ARENA_USED, H_FREE_BITS, H_FREE_COUNTS, FREE_BUCKETS, FREEBUCKET,
+  sampleCountdown, SETCOUNTDOWN, SETFREEFILTER,
 } from "./layout";
 import { setGrowable, releaseRegions, bytesInUse } from "./regions";
 import {
@@ -37,7 +38,7 @@ import {
   GETPTR, GETSIZE, SETENTRY,
 } from "./blocks";
 import { internStack, initTracebacks, forgetLastTraceback, tracebackAddress as recordOf } from "./tracebacks";
-import { SAMPLED, sampleWeight, seedSampler, drawCountdown } from "./sampler";
+import { SAMPLED, sampleWeight, seedSampler, freshCountdown } from "./sampler";
 
 // === Setup ===
 
@@ -64,6 +65,7 @@ export function attachTable(root: usize, capacity: usize): bool {
   SET32(H_END, <u32>min<u64>(end, 0xFFFFFFFF));
   SET32(H_HIGH_WATER, <u32>HEADER_SIZE);
   forgetLastTraceback();
+  SETCOUNTDOWN(-Infinity);
   seedSampler(0);
   return true;
 }
@@ -100,6 +102,24 @@ function stopForMemory(): void {
   if (flags & SAMPLING) SETF(H_EST_CURRENT, GETF(H_EST_CURRENT) - sampleWeight(size));
 }
 
+/** Sampling mode, while tracing: one more live sampled block in ptr's free bucket (sets its bit in freeFilter). */
+function countInFreeBucket(ptr: u32): void {
+  let b = FREEBUCKET(ptr);
+  let a = ROOT + H_FREE_COUNTS + (<usize>b << 2);
+  let n = load<u32>(a);
+  store<u32>(a, n + 1);
+  if (n == 0) SETFREEFILTER(GET32(H_FREE_BITS) | (1 << b));
+}
+
+/** Sampling mode, while tracing: one live sampled block fewer in ptr's bucket (clears its bit at zero). */
+function uncountInFreeBucket(ptr: u32): void {
+  let b = FREEBUCKET(ptr);
+  let a = ROOT + H_FREE_COUNTS + (<usize>b << 2);
+  let n = load<u32>(a) - 1;
+  store<u32>(a, n);
+  if (n == 0) SETFREEFILTER(GET32(H_FREE_BITS) & ~(1 << b));
+}
+
 /** Traces block `ptr`; room must have been reserved. A live entry for `ptr` (a missed free) is replaced. */
 // @ts-ignore: decorator
 @inline function addTrace(ptr: u32, size: u32, traceback: u32, flags: u32): void {
@@ -110,6 +130,7 @@ function stopForMemory(): void {
     COUNT(H_REPLACED);
   } else {
     insertAt(e, ptr, size, traceback);
+    if (flags & SAMPLING) countInFreeBucket(ptr);
   }
   COUNT(H_ALLOCATIONS);
   addBytes(size, flags);
@@ -125,13 +146,15 @@ function stopForMemory(): void {
   }
   subtractBytes(GETSIZE(e), flags);
   removeAt(e);
+  if (flags & SAMPLING) uncountInFreeBucket(ptr);
   COUNT(H_FREES);
 }
 
 // === Imports of the instrumented target (docs/abi.md, section 2) ===
 
-/** An outermost allocation returned `ptr` (size bytes requested) at a stack `total` deep, f0 most recent. */
-export function alloc(
+/** The body of alloc and alloc1, inlined into both (alloc1's zero frames then fold away). */
+// @ts-ignore: decorator
+@inline function traceAlloc(
   ptr: u32, size: u32, total: u32,
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
@@ -148,11 +171,24 @@ export function alloc(
 }
 
 /**
+ * An outermost allocation returned `ptr` (size bytes requested) at a stack `total` deep, f0 most
+ * recent. In sampling mode the target calls only when its countdown test says "sampled", and
+ * the table runs the same test on the countdown the target left as it was.
+ */
+export function alloc(
+  ptr: u32, size: u32, total: u32,
+  f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
+  f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
+): void {
+  traceAlloc(ptr, size, total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
+}
+
+/**
  * alloc with one frame: what the target's wrapper calls while reportFrames is 1, so that it
  * loads and passes one slot instead of sixteen (the frames past nframe are ignored anyway).
  */
 export function alloc1(ptr: u32, size: u32, total: u32, f0: u32): void {
-  alloc(ptr, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  traceAlloc(ptr, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /** An outermost free of `ptr` is about to happen. */
@@ -199,11 +235,18 @@ export function realloc1(old: u32, new_: u32, size: u32, total: u32, f0: u32): v
 
 // === Control, called by the host ===
 
-/** Zeroes every counter of the traces (not the settings, the sampler state or the limit). */
+/**
+ * Zeroes every counter of the traces and empties the free filter's buckets (not the settings,
+ * the sampler's countdown or the limit: skipped bytes count from the countdown as it is now).
+ */
 function zeroCounters(): void {
-  for (let f = H_CURRENT; f <= H_SKIPPED; f += 8) SET64(f, 0);
+  for (let f = H_CURRENT; f <= H_SKIPPED_BYTES; f += 8) SET64(f, 0);
+  SETF(H_DRAWN, sampleCountdown);
   SETF(H_EST_CURRENT, 0);
   SETF(H_EST_PEAK, 0);
+  memory.fill(ROOT + H_FREE_COUNTS, 0, <usize>FREE_BUCKETS << 2);
+  SET32(H_FREE_BITS, 0);
+  SETFLAGS(GETFLAGS());
 }
 
 /** Drops all traces and tracebacks and gives the structures fresh, small regions. False if out of memory. */
@@ -246,7 +289,7 @@ export function start(nframe: i32): i32 {
     SETFLAGS(flags & SETTINGS);
     return E_OOM;
   }
-  if (flags & SAMPLING) SETF(H_COUNTDOWN, drawCountdown());
+  if (flags & SAMPLING) freshCountdown();
   SETFLAGS((flags & SETTINGS) | TRACING);
   return OK;
 }
@@ -296,12 +339,14 @@ export function setSampling(interval: f64, seedLo: u32, seedHi: u32): i32 {
   let changed = interval != GETF(H_SAMPLING_INTERVAL);
   SETF(H_SAMPLING_INTERVAL, interval);
   seedSampler((<u64>seedHi << 32) | <u64>seedLo);
+  if (flags & SAMPLING) SETF(H_SKIPPED_BYTES, GETF(H_SKIPPED_BYTES) + (GETF(H_DRAWN) - sampleCountdown));
   if (interval > 0) {
     flags |= SAMPLING;
-    SETF(H_COUNTDOWN, drawCountdown());
+    freshCountdown();
   } else {
     flags &= ~SAMPLING;
-    SETF(H_COUNTDOWN, 0);
+    SETCOUNTDOWN(-Infinity);
+    SETF(H_DRAWN, -Infinity);
   }
   SETFLAGS(flags);
   if (changed && (flags & TRACING)) clearTraces();

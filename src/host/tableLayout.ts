@@ -13,7 +13,7 @@ export const FRAMES = 16;
 /** "TMT1" as a little-endian u32, at offset 0 of the header. */
 export const MAGIC = 0x31544d54;
 /** Layout version the host understands (assembly/layout.ts LAYOUT_VERSION). */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 /** Byte offsets of the header fields, from the address returned by the `layout` export. */
 export const Header = {
@@ -30,6 +30,7 @@ export const Header = {
   tracebackCount: 72,
   indexCap: 76,
   arenaUsed: 80,
+  freeBits: 84,
   current: 88,
   peak: 96,
   allocations: 104,
@@ -37,17 +38,24 @@ export const Header = {
   unknownFrees: 120,
   unsampledFrees: 128,
   replaced: 136,
-  skipped: 144,
+  /** f64: bytes of unsampled allocations up to the last sample point. */
+  skippedBytes: 144,
   samplingInterval: 152,
-  countdown: 160,
+  /** f64: the countdown drawn at the last sample point (skipped since = drawn − sampleCountdown). */
+  drawn: 160,
   rng: 168,
   estimatedCurrent: 176,
   estimatedPeak: 184,
   scratch: 192,
+  /** u32 × FREE_BUCKETS: live sampled blocks per free-filter bucket. */
+  freeCounts: 256,
 } as const;
 
+/** Buckets of the free filter (the `freeFilter` global's bits, docs/abi.md §2). */
+export const FREE_BUCKETS = 32;
+
 /** Bytes of the header. */
-export const HEADER_SIZE = Header.scratch + 4 * FRAMES;
+export const HEADER_SIZE = Header.freeCounts + 4 * FREE_BUCKETS;
 
 /** Index of each region in the header's region table; each is (ptr u32, bytes u32). */
 export const Region = { blocks: 0, index: 1, offsets: 2, arena: 3 } as const;

@@ -28,6 +28,8 @@ export interface TraceTableExports {
   readonly alloc1: WasmFunction;
   readonly realloc1: WasmFunction;
   readonly reportFrames: WebAssembly.Global;
+  readonly sampleCountdown: WebAssembly.Global;
+  readonly freeFilter: WebAssembly.Global;
   start(nframe: number): number;
   stop(): void;
   clearTraces(): void;
@@ -55,6 +57,10 @@ export type TracemallocImports = {
   readonly realloc1: WasmFunction;
   /** nframe while tracing, else 0: the target's wrapper reads it before calling in. */
   readonly reportFrames: WebAssembly.Global;
+  /** Bytes left before the next sample point (−Infinity in exact mode): the wrapper calls alloc only when it reaches 0. */
+  readonly sampleCountdown: WebAssembly.Global;
+  /** Bit FREEBUCKET(ptr) set: the wrapper calls free(ptr); 0 while not tracing, all ones in exact mode. */
+  readonly freeFilter: WebAssembly.Global;
 };
 
 /** The bytes of a table module, or a (promised) fetch Response for them. */
@@ -106,12 +112,18 @@ export interface TableCounters {
   readonly frees: number;
   /** Exact mode: frees of pointers that were not traced (allocated before start, or a program bug). */
   readonly unknownFrees: number;
-  /** Sampling mode: frees of pointers not traced (unsampled blocks, and any unknown pointer). */
+  /**
+   * Sampling mode: frees of pointers not traced that reached the table (unknown pointers, and the
+   * frees of unsampled blocks that the target's free filter let through: most never call in).
+   */
   readonly unsampledFrees: number;
   /** Allocations that returned a pointer already traced (a free was missed); the old trace was replaced. */
   readonly replaced: number;
-  /** Sampling mode: allocations not sampled. */
-  readonly skipped: number;
+  /**
+   * Sampling mode: bytes of the allocations not sampled (counted in bytes, not allocations: the
+   * target skips those without calling the table; see assembly/sampler.ts).
+   */
+  readonly skippedBytes: number;
   /** Traced blocks now. */
   readonly liveBlocks: number;
   /** Interned tracebacks (live or not) since the last clear. */
@@ -178,15 +190,15 @@ export class TraceTable {
 
   private constructor(instance: WebAssembly.Instance, options: TraceTableOptions) {
     this.exports = instance.exports as unknown as TraceTableExports;
-    for (const name of ['memory', 'alloc', 'free', 'realloc', 'alloc1', 'realloc1', 'reportFrames', 'start', 'layout', 'findBlock', 'tracebackAddress'] as const) {
+    for (const name of ['memory', 'alloc', 'free', 'realloc', 'alloc1', 'realloc1', 'reportFrames', 'sampleCountdown', 'freeFilter', 'start', 'layout', 'findBlock', 'tracebackAddress'] as const) {
       if (!(name in this.exports)) throw new Error(`not a trace table module: it exports no "${name}"`);
     }
     const frames = this.exports.FRAMES.value as number;
     if (frames !== FRAMES) throw new Error(`trace table compiled for ${frames} frames, the ABI has ${FRAMES}`);
     this.root = this.exports.layout() >>> 0;
     checkHeader(this.exports.memory, this.root);
-    const { alloc, free, realloc, alloc1, realloc1, reportFrames } = this.exports;
-    this.imports = Object.freeze({ alloc, free, realloc, alloc1, realloc1, reportFrames });
+    const { alloc, free, realloc, alloc1, realloc1, reportFrames, sampleCountdown, freeFilter } = this.exports;
+    this.imports = Object.freeze({ alloc, free, realloc, alloc1, realloc1, reportFrames, sampleCountdown, freeFilter });
     if (options.reallocZeroFrees !== undefined) this.setReallocZeroFrees(options.reallocZeroFrees);
     if (options.memoryLimit !== undefined) this.setMemoryLimit(options.memoryLimit);
   }
@@ -337,10 +349,17 @@ export class TraceTable {
       unknownFrees: this.u64(Header.unknownFrees),
       unsampledFrees: this.u64(Header.unsampledFrees),
       replaced: this.u64(Header.replaced),
-      skipped: this.u64(Header.skipped),
+      skippedBytes: this.skippedBytes(),
       liveBlocks: this.u32(Header.liveBlocks),
       tracebacks: this.u32(Header.tracebackCount),
     };
+  }
+
+  /** Bytes skipped by the sampler: those up to the last sample point plus those since (drawn − countdown). */
+  private skippedBytes(): number {
+    if (!(this.u32(Header.flags) & Flag.sampling)) return 0;
+    const since = this.f64(Header.drawn) - (this.exports.sampleCountdown.value as number);
+    return Math.round(this.f64(Header.skippedBytes) + since);
   }
 
   /** True when the table stopped tracing by itself because it ran out of memory (cleared by start/stop). */
@@ -377,7 +396,7 @@ export class TraceTable {
   getSampling(): SamplingState {
     return {
       interval: this.f64(Header.samplingInterval),
-      countdown: this.f64(Header.countdown),
+      countdown: this.exports.sampleCountdown.value as number,
       estimatedCurrent: this.f64(Header.estimatedCurrent),
       estimatedPeak: this.f64(Header.estimatedPeak),
       sampledCurrent: this.u64(Header.current),

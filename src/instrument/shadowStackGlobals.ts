@@ -19,6 +19,14 @@ export const IMPORT_ALLOC1 = 'tm_import_alloc1';
 export const IMPORT_REALLOC1 = 'tm_import_realloc1';
 /** The table's `reportFrames`: nframe while tracing, else 0 (an imported mutable global). */
 export const G_REPORT_FRAMES = 'tm_report_frames';
+/** The table's `sampleCountdown`: bytes left before the next sample point, −Infinity in exact mode (mutable f64). */
+export const G_SAMPLE_COUNTDOWN = 'tm_sample_countdown';
+/** The table's `freeFilter`: free(ptr) is reported iff bit freeBucket(ptr) is set (mutable i32). */
+export const G_FREE_FILTER = 'tm_free_filter';
+/** Multiplier of the free filter's hash: bucket = (ptr × FREE_HASH) >>> 27 (assembly/layout.ts FREEBUCKET). */
+export const FREE_HASH = 0x9e3779b1 | 0;
+/** Shift that keeps the top 5 bits of the hash: 32 buckets, one bit each of freeFilter. */
+export const FREE_BUCKET_SHIFT = 27;
 
 
 /** Adds the shadow-stack globals and the trace-table imports to `module`. */
@@ -36,6 +44,8 @@ export function addTracerGlobalsAndImports(module: binaryen.Module): void {
     binaryen.none,
   );
   module.addGlobalImport(G_REPORT_FRAMES, 'tracemalloc', 'reportFrames', binaryen.i32, true);
+  module.addGlobalImport(G_SAMPLE_COUNTDOWN, 'tracemalloc', 'sampleCountdown', binaryen.f64, true);
+  module.addGlobalImport(G_FREE_FILTER, 'tracemalloc', 'freeFilter', binaryen.i32, true);
   module.addFunctionImport(
     IMPORT_REALLOC,
     'tracemalloc',

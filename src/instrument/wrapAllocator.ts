@@ -9,15 +9,34 @@
  *
  * Before:                                 After:
  *   (func $malloc (param $n i32)            (func $malloc$tm_orig (param $n i32) (result i32) ...body)
- *     (result i32) ...body)                 (func $malloc (param $n i32) (result i32) (local $r i32)
+ *     (result i32) ...body)                 (func $malloc (param $n i32) (result i32) (local $r i32) (local $c f64)
  *                                             (if (global.get $tm_guard)
  *                                               (then (return (call $malloc$tm_orig (local.get $n)))))
  *                                             (global.set $tm_guard (i32.const 1))
  *                                             (local.set $r (call $malloc$tm_orig (local.get $n)))
  *                                             (global.set $tm_guard (i32.const 0))
- *                                             (if (local.get $r) (then (call $tm_import_alloc
- *                                               (local.get $r) (local.get $n) (total frames) f0..f15)))
+ *                                             (if (i32.and (i32.ne (local.get $r) (i32.const 0))
+ *                                                          (i32.ne (global.get $tm_report_frames) (i32.const 0)))
+ *                                               (then (if (f64.gt (local.tee $c (f64.sub
+ *                                                           (global.get $tm_sample_countdown)
+ *                                                           (f64.convert_i32_u (local.get $n)))) (f64.const 0))
+ *                                                 (then (global.set $tm_sample_countdown (local.get $c)))  ;; not sampled
+ *                                                 (else (if (i32.eq (global.get $tm_report_frames) (i32.const 1))
+ *                                                   (then (call $tm_import_alloc1 (local.get $r) (local.get $n) (total) f0))
+ *                                                   (else (call $tm_import_alloc (local.get $r) (local.get $n) (total) f0..f15)))))))
  *                                             (local.get $r))
+ *
+ *   (func $free (param $p i32) ...body)     (func $free (param $p i32)
+ *                                             (if (global.get $tm_guard) (then (call $free$tm_orig ...) (return)))
+ *                                             (if (i32.and (global.get $tm_free_filter) (i32.shl (i32.const 1)
+ *                                                   (i32.shr_u (i32.mul (local.get $p) (i32.const 0x9e3779b1)) (i32.const 27))))
+ *                                               (then (call $tm_import_free (local.get $p))))
+ *                                             (global.set $tm_guard (i32.const 1)) (call $free$tm_orig ...)
+ *                                             (global.set $tm_guard (i32.const 0)))
+ *
+ * The countdown and the free filter are the table's (docs/abi.md §2): in exact mode the
+ * countdown is −Infinity and the filter all ones, so every allocation and free calls in; in
+ * sampling mode most of them make no call at all.
  *
  * Safe because the program sees the same arguments and results; the guard makes an allocator
  * that calls another one (dlmalloc's realloc → malloc, operator new → malloc) report only the
@@ -30,6 +49,10 @@ import { functionAddVar, functionSetBody } from './binaryenRaw.js';
 import {
   G_GUARD,
   G_REPORT_FRAMES,
+  G_SAMPLE_COUNTDOWN,
+  G_FREE_FILTER,
+  FREE_HASH,
+  FREE_BUCKET_SHIFT,
   IMPORT_ALLOC,
   IMPORT_ALLOC1,
   IMPORT_FREE,
@@ -50,17 +73,20 @@ export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunct
   const params = binaryen.expandType(info.params);
   let wrapperRef: number;
   let resultLocal: number;
+  let countdownLocal: number;
   if (allocator.imported) {
     module.removeFunction(allocator.name);
     module.addFunctionImport(original, info.module!, info.base!, info.params, info.results);
-    wrapperRef = module.addFunction(allocator.name, info.params, info.results, [binaryen.i32], module.nop());
+    wrapperRef = module.addFunction(allocator.name, info.params, info.results, [binaryen.i32, binaryen.f64], module.nop());
     resultLocal = params.length;
+    countdownLocal = params.length + 1;
   } else {
     module.addFunction(original, info.params, info.results, info.vars, info.body);
     wrapperRef = ref;
     resultLocal = functionAddVar(ref, binaryen.i32);
+    countdownLocal = functionAddVar(ref, binaryen.f64);
   }
-  functionSetBody(wrapperRef, wrapperBody(module, allocator, original, params, info.results, resultLocal));
+  functionSetBody(wrapperRef, wrapperBody(module, allocator, original, params, info.results, resultLocal, countdownLocal));
   return original;
 }
 
@@ -71,6 +97,7 @@ function wrapperBody(
   params: number[],
   results: number,
   resultLocal: number,
+  countdownLocal: number,
 ): number {
   const i32 = binaryen.i32;
   const param = (i: number): number => module.local.get(i, params[i]!);
@@ -84,23 +111,41 @@ function wrapperBody(
   // Calls the table only while it traces, with one frame when nframe is 1 (the common case:
   // loading and passing sixteen slots costs more than the call itself).
   const reportFrames = (): number => module.global.get(G_REPORT_FRAMES, i32);
-  const report = (importName: string, args: () => number[]): number => {
+  // The call itself, once reportFrames is known to be non-zero.
+  const call = (importName: string, args: () => number[]): number => {
     const one = importName === IMPORT_ALLOC ? IMPORT_ALLOC1 : IMPORT_REALLOC1;
     return module.if(
-      reportFrames(),
-      module.if(
-        module.i32.eq(reportFrames(), module.i32.const(1)),
-        module.call(one, [...args(), totalFrames(module), ...frameLoads(module, 1)], binaryen.none),
-        module.call(importName, [...args(), totalFrames(module), ...frameLoads(module)], binaryen.none),
-      ),
+      module.i32.eq(reportFrames(), module.i32.const(1)),
+      module.call(one, [...args(), totalFrames(module), ...frameLoads(module, 1)], binaryen.none),
+      module.call(importName, [...args(), totalFrames(module), ...frameLoads(module)], binaryen.none),
     );
   };
+  const report = (importName: string, args: () => number[]): number => module.if(reportFrames(), call(importName, args));
+  // An allocation of `size` bytes: decrements the table's sampling countdown, and calls in only
+  // when it reaches 0 (always in exact mode, where it is -Infinity). The table then runs the same
+  // test again on the countdown left untouched, so it decides the same way (assembly/sampler.ts).
+  const countdown = (): number => module.global.get(G_SAMPLE_COUNTDOWN, binaryen.f64);
+  const reportSampled = (size: () => number, args: () => number[]): number =>
+    module.if(
+      module.f64.gt(
+        module.local.tee(countdownLocal, module.f64.sub(countdown(), module.f64.convert_u.i32(size())), binaryen.f64),
+        module.f64.const(0),
+      ),
+      module.global.set(G_SAMPLE_COUNTDOWN, module.local.get(countdownLocal, binaryen.f64)),
+      call(IMPORT_ALLOC, args),
+    );
+  // free(ptr) is reported iff bit (ptr * FREE_HASH) >>> 27 of the table's freeFilter is set.
+  const freeBit = (): number =>
+    module.i32.shl(
+      module.i32.const(1),
+      module.i32.shr_u(module.i32.mul(param(0), module.i32.const(FREE_HASH)), module.i32.const(FREE_BUCKET_SHIFT)),
+    );
 
   switch (allocator.shape) {
     case 'free':
       return module.block(null, [
         passThrough,
-        module.if(module.i32.and(module.i32.ne(reportFrames(), module.i32.const(0)), module.i32.ne(param(0), module.i32.const(0))), module.call(IMPORT_FREE, [param(0)], binaryen.none)),
+        module.if(module.i32.and(module.global.get(G_FREE_FILTER, i32), freeBit()), module.call(IMPORT_FREE, [param(0)], binaryen.none)),
         guard(1),
         callOriginal(),
         guard(0),
@@ -123,7 +168,10 @@ function wrapperBody(
         guard(1),
         module.local.set(resultLocal, callOriginal()),
         guard(0),
-        module.if(module.i32.eqz(result()), report(IMPORT_ALLOC, () => [module.i32.load(0, 4, param(0)), param(2)])),
+        module.if(
+          module.i32.and(module.i32.eqz(result()), module.i32.ne(reportFrames(), module.i32.const(0))),
+          reportSampled(() => param(2), () => [module.i32.load(0, 4, param(0)), param(2)]),
+        ),
         result(),
       ], i32);
     default: {
@@ -136,7 +184,10 @@ function wrapperBody(
         guard(1),
         module.local.set(resultLocal, callOriginal()),
         guard(0),
-        module.if(result(), report(IMPORT_ALLOC, () => [result(), sizeOf()])),
+        module.if(
+          module.i32.and(module.i32.ne(result(), module.i32.const(0)), module.i32.ne(reportFrames(), module.i32.const(0))),
+          reportSampled(sizeOf, () => [result(), sizeOf()]),
+        ),
         result(),
       ], i32);
     }

@@ -1,7 +1,8 @@
-import { start, free, setSampling, findBlock, isTracing } from "../../assembly/table";
+import { start, stop, free, setSampling, findBlock, isTracing, clearTraces } from "../../assembly/table";
 import {
-  GET64, GETF, GETFLAGS, SAMPLING, E_INTERVAL, OK,
-  H_SKIPPED, H_UNSAMPLED_FREES, H_UNKNOWN_FREES, H_EST_CURRENT, H_COUNTDOWN, H_SAMPLING_INTERVAL,
+  GET32, GET64, GETF, GETFLAGS, SAMPLING, E_INTERVAL, OK, FREEBUCKET, FREE_BUCKETS,
+  H_SKIPPED_BYTES, H_DRAWN, H_UNSAMPLED_FREES, H_UNKNOWN_FREES, H_EST_CURRENT, H_SAMPLING_INTERVAL,
+  H_FREE_BITS, H_FREE_COUNTS, ROOT, sampleCountdown, freeFilter,
 } from "../../assembly/layout";
 import { sampleWeight } from "../../assembly/sampler";
 import { freshTable, alloc1, realloc1, live, allocations, current } from "./helpers";
@@ -17,9 +18,11 @@ describe("sampling", () => {
     expect(setSampling(4096, 1, 0)).toBe(OK);
     expect(GETFLAGS() & SAMPLING).toBe(SAMPLING);
     expect(GETF(H_SAMPLING_INTERVAL)).toBe(4096);
-    expect(GETF(H_COUNTDOWN)).toBeGreaterThan(0);
+    expect(sampleCountdown).toBeGreaterThan(0);
+    expect(sampleCountdown).toBe(GETF(H_DRAWN));
     expect(setSampling(0, 0, 0)).toBe(OK);
     expect(GETFLAGS() & SAMPLING).toBe(0);
+    expect(sampleCountdown).toBe(-Infinity);
   });
 
   it("replays exactly from a seed", () => {
@@ -48,16 +51,54 @@ describe("sampling", () => {
     expect(first.length).toBeLessThan(260);
   });
 
-  it("counts skipped allocations and frees of unsampled blocks apart from unknown frees", () => {
-    setSampling(<f64>(1 << 20), 7, 0);
+  it("counts skipped bytes and frees of unsampled blocks apart from unknown frees", () => {
+    setSampling(<f64>(1 << 12), 7, 0);
     start(1);
     for (let i: u32 = 1; i <= 1000; ++i) alloc1(i << 4, 16);
     let sampled = live();
-    expect(GET64(H_SKIPPED) + allocations()).toBe(1000);
+    expect(sampled).toBeGreaterThan(0);
+    // skipped bytes: those up to the last sample point, plus drawn − countdown since
+    let skipped = GETF(H_SKIPPED_BYTES) + (GETF(H_DRAWN) - sampleCountdown);
+    expect(Math.round(skipped) + <f64>current()).toBe(16000);
     for (let i: u32 = 1; i <= 1000; ++i) free(i << 4);
     expect(live()).toBe(0);
     expect(GET64(H_UNSAMPLED_FREES)).toBe(1000 - <u64>sampled);
     expect(GET64(H_UNKNOWN_FREES)).toBe(0);
+  });
+
+  it("keeps the free filter: a bit per bucket holding a live sampled block, all ones in exact mode, 0 when not tracing", () => {
+    expect(freeFilter).toBe(0);
+    start(1);
+    expect(freeFilter).toBe(-1);
+    stop();
+    expect(freeFilter).toBe(0);
+    setSampling(256, 11, 0);
+    start(1);
+    expect(freeFilter).toBe(0);
+    for (let i: u32 = 1; i <= 3000; ++i) alloc1(i << 4, 8 + (i % 100));
+    // every live sampled block has its bucket's bit set; the counts add up to the live blocks
+    let bits: u32 = 0;
+    let counted: u32 = 0;
+    for (let b: u32 = 0; b < FREE_BUCKETS; ++b) {
+      let n = load<u32>(ROOT + H_FREE_COUNTS + (<usize>b << 2));
+      counted += n;
+      if (n != 0) bits |= 1 << b;
+    }
+    expect(counted).toBe(live());
+    expect(GET32(H_FREE_BITS)).toBe(bits);
+    expect(<u32>freeFilter).toBe(bits);
+    let missed = 0;
+    for (let i: u32 = 1; i <= 3000; ++i) {
+      if (findBlock(i << 4) != 0 && !(<u32>freeFilter & (1 << FREEBUCKET(i << 4)))) ++missed;
+    }
+    expect(missed).toBe(0);
+    for (let i: u32 = 1; i <= 3000; ++i) free(i << 4);
+    expect(live()).toBe(0);
+    expect(freeFilter).toBe(0);
+    alloc1(16, 1 << 20);
+    expect(<u32>freeFilter).toBe(<u32>1 << FREEBUCKET(16));
+    clearTraces();
+    expect(freeFilter).toBe(0);
   });
 
   it("always samples a block much larger than the interval, and never one of size 0", () => {

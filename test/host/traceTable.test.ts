@@ -196,7 +196,7 @@ describe('TraceTable: the API', () => {
     assert.deepEqual(t.getTracedMemory(), [500, 500]);
     assert.equal(t.counters().liveBlocks, 1);
     assert.deepEqual(t.counters(), {
-      allocations: 2, frees: 1, unknownFrees: 1, unsampledFrees: 0, replaced: 0, skipped: 0, liveBlocks: 1, tracebacks: 2,
+      allocations: 2, frees: 1, unknownFrees: 1, unsampledFrees: 0, replaced: 0, skippedBytes: 0, liveBlocks: 1, tracebacks: 2,
     });
     assert.ok(t.getTracemallocMemory() > HEADER_SIZE);
     t.clearTraces();
