@@ -1,0 +1,127 @@
+/**
+ * Tracing an Emscripten program through its own glue, unchanged.
+ *
+ * Emscripten's glue lets the page instantiate the module itself: if `Module.instantiateWasm`
+ * is set, the glue calls it with the imports it built (`env`, `wasi_snapshot_preview1`) and a
+ * callback, and waits for `successCallback(instance, module)` before running anything
+ * (constructors, `main`, `onRuntimeInitialized`). That is exactly the hook a tracer needs:
+ * instrument the .wasm, instantiate it with the glue's imports plus the trace table's, run
+ * `__tracemalloc_init`, then hand the instance back. The glue never knows.
+ *
+ *   const tracing = emscriptenInstantiateWasm({ wasm: 'app.wasm', nframe: 4 });
+ *   const app = await createModule({ instantiateWasm: tracing.instantiateWasm });
+ *   const { tracemalloc } = await tracing.traced;
+ *
+ * Release builds export the allocator under minified names (`_malloc = Module["asm"]["f"]`):
+ * give the glue file (`glue`) and the names are read from it.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allocatorsFromGlue } from '../instrument/emscriptenGlue.js';
+import { TracingSetupError } from './errors.js';
+import { instantiateTraced, resolveNframe, type InstantiateOptions, type TracedInstance } from './instantiate.js';
+
+/** Where the .wasm is: its bytes, a file path, or a `file:` URL. */
+export type WasmFile = BufferSource | string | URL;
+
+/** Options of the Emscripten routes. */
+export interface EmscriptenTraceOptions extends InstantiateOptions {
+  /** The program's .wasm (the one the glue would load). */
+  wasm: WasmFile;
+  /**
+   * The glue .js (path, `file:` URL), read for the allocator's export names when the build
+   * minified them. Not needed when the module exports `malloc`/`free` by name.
+   */
+  glue?: string | URL | undefined;
+}
+
+/** `Module.instantiateWasm` for the glue, and the traced instance once the glue called it. */
+export interface EmscriptenTracing {
+  /** Set as `Module.instantiateWasm` (or pass in the module factory's argument). */
+  readonly instantiateWasm: (
+    imports: WebAssembly.Imports,
+    successCallback: (instance: WebAssembly.Instance, module?: WebAssembly.Module) => void,
+  ) => Record<string, never>;
+  /** Settles after the glue asked for the instance: the traced instance, or why it failed. */
+  readonly traced: Promise<TracedInstance>;
+}
+
+function readWasm(wasm: WasmFile): Uint8Array {
+  if (typeof wasm === 'string' || wasm instanceof URL) return new Uint8Array(readFileSync(wasm instanceof URL ? fileURLToPath(wasm) : wasm));
+  if (wasm instanceof Uint8Array) return wasm;
+  if (ArrayBuffer.isView(wasm)) return new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength);
+  return new Uint8Array(wasm);
+}
+
+/**
+ * The instrument options for a glue file: its allocator exports, checked here (before any
+ * Binaryen work) so that a glue that names none fails at once with the file named.
+ */
+export function glueInstrumentOptions(glue: string | URL, base: InstantiateOptions['instrument'] = {}): NonNullable<InstantiateOptions['instrument']> {
+  const path = glue instanceof URL ? fileURLToPath(glue) : glue;
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new TracingSetupError(`cannot read the glue file ${path}: ${(e as Error).message}`);
+  }
+  const name = basename(path);
+  try {
+    allocatorsFromGlue(source, name);
+  } catch (e) {
+    throw new TracingSetupError(`cannot read the allocator's export names from the glue file ${path}: ${(e as Error).message}`);
+  }
+  return { ...base, glue: { source, name } };
+}
+
+/**
+ * A `Module.instantiateWasm` that instruments and traces the program. Options are checked now
+ * (a bad `$WASM_TRACEMALLOC` or glue file throws here, not inside the glue).
+ */
+export function emscriptenInstantiateWasm(options: EmscriptenTraceOptions): EmscriptenTracing {
+  resolveNframe(options.nframe);
+  const bytes = readWasm(options.wasm);
+  const { wasm, glue, ...rest } = options;
+  const instantiateOptions: InstantiateOptions = {
+    ...rest,
+    moduleName: options.moduleName ?? (typeof wasm === 'string' ? basename(wasm) : wasm instanceof URL ? basename(fileURLToPath(wasm)) : undefined),
+    modulePath: options.modulePath ?? (typeof wasm === 'string' ? wasm : wasm instanceof URL ? fileURLToPath(wasm) : undefined),
+    instrument: glue === undefined ? options.instrument : glueInstrumentOptions(glue, options.instrument),
+  };
+  let settle!: { resolve: (t: TracedInstance) => void; reject: (e: unknown) => void };
+  const traced = new Promise<TracedInstance>((resolve, reject) => (settle = { resolve, reject }));
+  let called = false;
+  const instantiateWasm: EmscriptenTracing['instantiateWasm'] = (imports, successCallback) => {
+    if (called) throw new TracingSetupError('this instantiateWasm was already used: make one per module instance');
+    called = true;
+    instantiateTraced(bytes, imports, instantiateOptions).then((t) => {
+      settle.resolve(t);
+      successCallback(t.instance, t.module);
+    }, settle.reject);
+    // The glue's contract: an empty object means "asynchronous, wait for the callback".
+    return {};
+  };
+  return { instantiateWasm, traced };
+}
+
+/**
+ * Runs an Emscripten module factory (`createModule`, `sqlite3InitModule`, …) with tracing:
+ * `instantiateWasm` is added to `moduleArg`, and a failure to trace rejects instead of leaving
+ * the glue waiting forever.
+ */
+export async function withEmscriptenTracing<T, A extends object>(
+  factory: (moduleArg: A & { instantiateWasm: EmscriptenTracing['instantiateWasm'] }) => Promise<T>,
+  moduleArg: A,
+  options: EmscriptenTraceOptions,
+): Promise<{ module: T; traced: TracedInstance }> {
+  const tracing = emscriptenInstantiateWasm(options);
+  const failed = tracing.traced.then(() => new Promise<never>(() => {}));
+  let settled: TracedInstance | null = null;
+  void tracing.traced.then((t) => (settled = t), () => {});
+  const module = await Promise.race([factory({ ...moduleArg, instantiateWasm: tracing.instantiateWasm }), failed]);
+  if (settled === null) {
+    throw new TracingSetupError('the module factory finished without calling Module.instantiateWasm: this glue does not support it, so the program ran untraced (try the global hook, installWasmHook)');
+  }
+  return { module, traced: settled };
+}
