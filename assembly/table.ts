@@ -37,7 +37,7 @@ import {
   probeBlock, findBlock as findBlockEntry, insertAt, removeAt, reserveBlock, initBlocks,
   GETPTR, GETSIZE, SETENTRY,
 } from "./blocks";
-import { internStack, initTracebacks, forgetLastTraceback, tracebackAddress as recordOf } from "./tracebacks";
+import { internStack, internStack1, initTracebacks, forgetLastTraceback, tracebackAddress as recordOf } from "./tracebacks";
 import { SAMPLED, sampleWeight, seedSampler, freshCountdown } from "./sampler";
 
 // === Setup ===
@@ -152,17 +152,19 @@ function uncountInFreeBucket(ptr: u32): void {
 
 // === Imports of the instrumented target (docs/abi.md, section 2) ===
 
-/** The body of alloc and alloc1, inlined into both (alloc1's zero frames then fold away). */
+/** The body of alloc and alloc1, inlined into both; `one`: a one-frame stack (alloc1: f1..f15 are 0). */
 // @ts-ignore: decorator
 @inline function traceAlloc(
-  ptr: u32, size: u32, total: u32,
+  one: bool, ptr: u32, size: u32, total: u32,
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
 ): void {
   let flags = GETFLAGS();
   if (!(flags & TRACING) || ptr == 0) return;
   if ((flags & SAMPLING) && !SAMPLED(size)) return;
-  let traceback = internStack(total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
+  let traceback = one
+    ? internStack1(total, f0)
+    : internStack(total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
   if (traceback < 0 || !reserveBlock()) {
     stopForMemory();
     return;
@@ -180,7 +182,7 @@ export function alloc(
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
 ): void {
-  traceAlloc(ptr, size, total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
+  traceAlloc(false, ptr, size, total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
 }
 
 /**
@@ -188,7 +190,7 @@ export function alloc(
  * loads and passes one slot instead of sixteen (the frames past nframe are ignored anyway).
  */
 export function alloc1(ptr: u32, size: u32, total: u32, f0: u32): void {
-  traceAlloc(ptr, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  traceAlloc(true, ptr, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /** An outermost free of `ptr` is about to happen. */

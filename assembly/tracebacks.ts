@@ -245,6 +245,31 @@ export function internScratch(total: u32, n: u32): i32 {
   return id;
 }
 
+/**
+ * internStack for a stack passed with one frame (alloc1, realloc1): f1..f15 are 0. When nframe
+ * is 1 only (total, f0) can differ from the cached traceback, which was interned under the same
+ * nframe (a change of nframe empties the cache), so the cache test is two compares.
+ */
+// @ts-ignore: decorator
+@inline export function internStack1(total: u32, f0: u32): i32 {
+  if (GET32(H_NFRAME) != 1) return internStack(total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  if (total == 0) { total = 1; f0 = 0; }
+  if (((total ^ cacheTotal) | (f0 ^ c0)) == 0 && cacheId >= 0) return cacheId;
+  return internOne(total, f0);
+}
+
+/** The cache-miss path of internStack1 (nframe 1): interns (total, [f0]) and caches it. */
+function internOne(total: u32, f0: u32): i32 {
+  store<u32>(ROOT + H_SCRATCH, f0);
+  let id = internScratch(total, 1);
+  if (id >= 0) {
+    cacheId = id; cacheTotal = total;
+    c0 = f0; c1 = 0; c2 = 0; c3 = 0; c4 = 0; c5 = 0; c6 = 0; c7 = 0;
+    c8 = 0; c9 = 0; c10 = 0; c11 = 0; c12 = 0; c13 = 0; c14 = 0; c15 = 0;
+  }
+  return id;
+}
+
 /** Gives the tracebacks fresh, empty regions (no ids). False if out of memory. */
 export function initTracebacks(): bool {
   forgetLastTraceback();

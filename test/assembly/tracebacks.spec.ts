@@ -1,4 +1,4 @@
-import { start, findBlock, tracebackAddress, clearTraces } from "../../assembly/table";
+import { start, stop, findBlock, tracebackAddress, clearTraces, alloc1 as tableAlloc1 } from "../../assembly/table";
 import { GET32, H_TRACEBACK_COUNT } from "../../assembly/layout";
 import { GETTRACEBACK } from "../../assembly/blocks";
 import { TB_TOTAL, TB_NFRAME, TB_FRAMES } from "../../assembly/tracebacks";
@@ -111,5 +111,35 @@ describe("interning", () => {
     alloc1(0x1000, 1);
     expect(tracebackAddress(1)).toBe(0);
     expect(tracebackAddress(0)).not.toBe(0);
+  });
+
+  it("the one-frame import alloc1 interns as alloc does, under nframe 1 and under more", () => {
+    start(1);
+    tableAlloc1(0x10, 8, 3, 7);
+    tableAlloc1(0x20, 8, 3, 7);                 // cache hit
+    expect(tracebackOf(0x20)).toBe(tracebackOf(0x10));
+    tableAlloc1(0x30, 8, 4, 7);                 // another total
+    tableAlloc1(0x40, 8, 3, 9);                 // another frame
+    expect(tracebackOf(0x30)).not.toBe(tracebackOf(0x10));
+    expect(tracebackOf(0x40)).not.toBe(tracebackOf(0x10));
+    allocDeep(0x50, 8, 7, 3);                   // sixteen-frame form, same kept frame and total
+    expect(tracebackOf(0x50)).toBe(tracebackOf(0x10));
+    tableAlloc1(0x60, 8, 3, 7);                 // back to alloc1 after alloc filled the cache
+    expect(tracebackOf(0x60)).toBe(tracebackOf(0x10));
+    tableAlloc1(0x70, 8, 0, 5);                 // depth 0: one frame, site 0, total 1
+    expect(totalOf(tracebackOf(0x70))).toBe(1);
+    expect(frameOf(tracebackOf(0x70), 0)).toBe(0);
+    stop();
+    start(4);
+    allocDeep(0x80, 8, 7, 3);                   // frames 7, 8, 9
+    tableAlloc1(0x90, 8, 3, 7);                 // frames 7, 0, 0: another traceback
+    expect(tracebackOf(0x90)).not.toBe(tracebackOf(0x80));
+    expect(nframeOf(tracebackOf(0x90))).toBe(3);
+    expect(frameOf(tracebackOf(0x90), 1)).toBe(0);
+    tableAlloc1(0xA0, 8, 3, 7);
+    expect(tracebackOf(0xA0)).toBe(tracebackOf(0x90));
+    start(1);                                   // nframe changes while tracing: the cache is emptied
+    tableAlloc1(0xB0, 8, 3, 7);
+    expect(nframeOf(tracebackOf(0xB0))).toBe(1);
   });
 });
