@@ -50,7 +50,7 @@ for arg in "$@"; do
       targets+=("$arg") ;;
     tally) targets+=(tally-wasi tally-emscripten tally-rust tally-assemblyscript) ;;
     -h | --help)
-      sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     *)
       echo "build-fixtures: unknown target '$arg' (wasi, emscripten, rust, assemblyscript, reliability, tally, tally-*)" >&2
