@@ -101,7 +101,8 @@ export function findBlock(ptr: u32): usize {
 }
 
 /** Empties entry `e` and shifts back the entries of its probe run that may move, keeping runs unbroken. */
-export function removeAt(e: usize): void {
+// @ts-ignore: decorator
+@inline export function removeAt(e: usize): void {
   let base = GETREGIONPTR(R_BLOCKS);
   let cap = GET32(H_BLOCKS_CAP);
   let bytes = <usize>cap * BLOCK_ENTRY;
@@ -118,10 +119,13 @@ export function removeAt(e: usize): void {
     let home = base + <usize>SLOT(HASHPTR(k), cap) * BLOCK_ENTRY;
     let fromHome = next >= home ? next - home : next + bytes - home;
     let fromHole = next >= hole ? next - hole : next + bytes - hole;
-    if (fromHome >= fromHole) {
-      SETENTRY(hole, k, GETSIZE(next), GETTRACEBACK(next));
-      hole = next;
-    }
+    // Branch-free (which entries move is unpredictable): when it does not move, the hole gets
+    // its own contents back.
+    let moves = fromHome >= fromHole;
+    SETENTRY(hole, select<u32>(k, GETPTR(hole), moves),
+      select<u32>(GETSIZE(next), GETSIZE(hole), moves),
+      select<u32>(GETTRACEBACK(next), GETTRACEBACK(hole), moves));
+    hole = select<usize>(next, hole, moves);
   }
   store<u32>(hole, 0, E_PTR);
   SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) - 1);
