@@ -48,7 +48,12 @@ const CASES: { name: string; make: () => string; message: RegExp; todo?: string 
   { name: 'a text file', make: () => file('text.wasm', 'hello, world\n'), message: /not a WebAssembly module: the file does not start with the bytes "\\0asm"/ },
   { name: 'an empty file', make: () => file('empty.wasm', new Uint8Array(0)), message: /not a WebAssembly module/ },
   { name: 'a PNG header', make: () => file('png.wasm', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52])), message: /not a WebAssembly module/ },
-  { name: 'the magic alone', make: () => file('magic.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d])), message: /not (a )?(valid )?WebAssembly/ },
+  {
+    name: 'the magic alone (4 bytes)',
+    make: () => file('magic.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d])),
+    message: /truncated|too short|no version|ends/i,
+    todo: 'the message says "the file does not start with the bytes \"\\0asm\"", which is false: it does, and is cut before the version',
+  },
   { name: 'version 2 of the binary format', make: () => file('v2.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0])), message: /version|not (a )?(valid )?WebAssembly/ },
   { name: 'a component (layer 1)', make: () => file('component.wasm', new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00])), message: /this is a WebAssembly component, not a core module/ },
   { name: 'a module cut at byte 5000', make: () => file('cut5000.wasm', original.subarray(0, 5000)), message: /not valid WebAssembly \(truncated or corrupt\?\)/ },
