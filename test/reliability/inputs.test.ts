@@ -137,3 +137,9 @@ test(`instrument: ${FLIPS} copies of alloc_basic.wasm with 1-8 random bits flipp
   }
   t.diagnostic(`${refused} of ${FLIPS} refused, the rest instrumented (a flip in a custom section or a constant leaves a valid module)`);
 });
+
+test('command-line mistakes (bad option value, missing argument, unknown command) get the same one line and exit code 2', { todo: 'commander answers them itself: "error: option \'-n, --nframe <n>\' argument \'0\' is invalid…", without the wasm-tracemalloc: prefix, and exit code 1 (test/cli/snapshotCommands.test.ts pins 1 for a missing --format)' }, () => {
+  assertOneLineError(cli(['run', '-n', '0', ALLOC_BASIC]), /nframe/, 'run -n 0');
+  assertOneLineError(cli(['stats']), /snapshot/, 'stats without a file');
+  assertOneLineError(cli(['frobnicate']), /frobnicate/, 'an unknown command');
+});
