@@ -2,8 +2,9 @@
 // random valid modules from Binaryen's `wasm-opt -ttf` (fixed seed), given an exported malloc
 // that every function calls, are instrumented; the original and the instrumented module then
 // run side by side with the same "fuzzing-support" imports (every call logged), every exported
-// function called once with no arguments, in export order. The logs, the results, the traps
-// and the exported globals must be identical.
+// function called once with no arguments, in export order. The logs, the results, the traps,
+// the exported globals and the linear memory at the end (exported for the test; all of it but
+// the page that holds the shadow-stack block) must be identical.
 //
 // The instrumented module runs as it would be traced: `tracemalloc` imports from a real
 // TraceTable, `__tracemalloc_init` first, tracing on (16 frames). Its shadow-stack block comes
@@ -14,6 +15,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -44,6 +46,7 @@ const ADD_MALLOC = `
       }
       m.addFunction('fuzz_malloc', binaryen.i32, binaryen.i32, [], m.i32.const(${SLOT_REGION}));
       m.addFunctionExport('fuzz_malloc', 'malloc');
+      if (m.hasMemory()) m.addMemoryExport('0', 'fuzz_memory');
       const F = binaryen.Features;
       m.setFeatures(F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.SignExt | F.Multivalue);
       if (!m.validate()) throw new Error('invalid after adding malloc');
@@ -129,6 +132,13 @@ async function observe(module: WebAssembly.Module, exportNames: string[], traced
         log.push(`${name} unreadable: ${(e as Error).message}`);
       }
     }
+  }
+  const memory = instance.exports.fuzz_memory;
+  if (memory instanceof WebAssembly.Memory) {
+    // All of it but the last 64 KiB of the 16 initial pages, where the shadow-stack block is.
+    const bytes = new Uint8Array(memory.buffer);
+    const hash = createHash('sha256').update(bytes.subarray(0, SLOT_REGION)).update(bytes.subarray(SLOT_REGION + 0x10000)).digest('hex');
+    log.push(`memory: ${bytes.length} bytes, sha256 ${hash}`);
   }
   return log;
 }
