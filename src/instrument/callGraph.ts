@@ -34,6 +34,7 @@ export function signatureKey(params: number, results: number): string {
 export interface CallGraph {
   /** Direct callers of each function (internal names). */
   callers: Map<string, string[]>;
+
   /** Functions making a call_indirect with each signature. */
   signatureCallers: Map<string, string[]>;
   /** Functions making a call_ref. */
@@ -50,6 +51,7 @@ export interface CallGraph {
 export function buildCallGraph(module: binaryen.Module): CallGraph {
   const graph: CallGraph = {
     callers: new Map(),
+
     signatureCallers: new Map(),
     callRefCallers: [],
     reentrantImports: [],
@@ -73,6 +75,7 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
       else if (id === CALL_REF) callsRef = true;
     });
     for (const callee of direct) push(graph.callers, callee, info.name);
+
     for (const sig of signatures) push(graph.signatureCallers, sig, info.name);
     if (callsRef) graph.callRefCallers.push(info.name);
   }

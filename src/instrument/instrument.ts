@@ -9,6 +9,7 @@
 import binaryen from 'binaryen';
 import { createHash } from 'node:crypto';
 import {
+  KNOWN_ALLOCATORS,
   detectAllocators,
   type AllocatorFunction,
   type AllocatorSpec,
@@ -31,6 +32,7 @@ import { InstrumentError } from './errors.js';
 import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, isInstrumented, type Site } from './siteTable.js';
 import { wrapAllocator } from './wrapAllocator.js';
 import { allocatorsFromGlue } from './emscriptenGlue.js';
+import { allocatorsBehindBindgen } from './wasmBindgen.js';
 
 const CALL = expressionId('Call');
 const CALL_INDIRECT = expressionId('CallIndirect');
@@ -131,7 +133,10 @@ function instrumentModule(
   const indexByName = new Map(facts.map((f) => [f.name, f.index]));
   const importCount = facts.filter((f) => f.importModule !== null).length;
   const graph = buildCallGraph(module);
-  const detected = detectAllocators(facts, [...(options.allocators ?? []), ...glueSpecs(options.glue)], (name) => graph.callers.get(name)?.length ?? 0);
+  const named = [...(options.allocators ?? []), ...glueSpecs(options.glue)];
+  // A stripped wasm-bindgen module has no allocator names, but its exported shims lead to it.
+  const behindBindgen = named.length === 0 && !facts.some((f) => hasKnownName(f)) ? allocatorsBehindBindgen(module, facts) : [];
+  const detected = detectAllocators(facts, [...named, ...behindBindgen], (name) => graph.callers.get(name)?.length ?? 0);
   const detectedNames = new Set(detected.map((a) => a.name));
   const inner = innerAllocators(graph, detectedNames, new Set(detected.filter((a) => a.imported).map((a) => a.name)));
   const allocators = detected.filter((a) => !inner.has(a.name));
@@ -179,6 +184,11 @@ function instrumentModule(
     originalHash,
     report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset, elapsedMs: 0 },
   };
+}
+
+/** Whether a function carries a known allocator name (then name-based detection applies). */
+function hasKnownName(f: FunctionFacts): boolean {
+  return [f.name, ...f.exportNames, f.importBase ?? ''].some((n) => n in KNOWN_ALLOCATORS);
 }
 
 function glueSpecs(glue: InstrumentOptions['glue']): AllocatorSpec[] {
