@@ -1,0 +1,283 @@
+/**
+ * The global hook: trace every module that passes through the engine's WebAssembly API, for
+ * glue that accepts no `instantiateWasm` (a fixed file path, a base64-embedded module).
+ *
+ * `installWasmHook()` replaces `WebAssembly.instantiate`, `compile`, `instantiateStreaming`,
+ * `compileStreaming` and the `Module` / `Instance` constructors. A module whose imports, exports
+ * or name section name an allocator (or the functions named in the options or the glue) is
+ * instrumented on its way in (cached on disk) and instantiated beside a trace table; anything
+ * else, such as the tiny helper modules Emscripten builds to wrap JS functions, passes through
+ * untouched. Opt-in only: nothing is patched until the hook is installed.
+ *
+ * `new WebAssembly.Module(bytes)` is synchronous and cannot await the instrumenter's worker:
+ * on a cache miss it blocks the calling thread on the worker (instrumentSync.ts) — seconds,
+ * once per module and machine — unless `syncInstrument: 'refuse'`, which throws a clear error
+ * instead. Its symbols are read in the background: a snapshot taken before they are ready names
+ * frames by function and offset.
+ */
+import { fileURLToPath } from 'node:url';
+import { KNOWN_ALLOCATORS } from '../instrument/allocators.js';
+import { allocatorsFromGlue } from '../instrument/emscriptenGlue.js';
+import { readNameSection, readWasmModule, customSection, Symbolizer } from '../symbols/index.js';
+import { glueInstrumentOptions } from './emscripten.js';
+import { TracingSetupError } from './errors.js';
+import {
+  attachTracer, bufferBytes, compileTraced, resolveNframe, type InstantiateOptions, type TracedInstance, type TracedModule,
+} from './instantiate.js';
+import { instrumentSync } from './instrumentSync.js';
+import { lookupInstrumented, storeInstrumented } from './moduleCache.js';
+import { SiteFrames, readSiteTable } from './siteFrames.js';
+import type { SiteTable } from '../instrument/siteTable.js';
+import { loadTableModule } from './tableWasmNode.js';
+import { TraceTable } from './traceTable.js';
+import { engine } from './wasmApi.js';
+
+/** Options of installWasmHook. */
+export interface WasmHookOptions extends Omit<InstantiateOptions, 'original' | 'modulePath'> {
+  /**
+   * Which modules to trace. Default: those with a memory whose imports, exports or function
+   * names include an allocator entry point (malloc, operator new, __rust_alloc, …) or one of the
+   * functions named in `instrument.allocators` / the glue.
+   */
+  filter?: (bytes: Uint8Array) => boolean;
+  /** Emscripten glue file of the program, read for minified allocator exports. */
+  glue?: string | URL | undefined;
+  /** Called with each traced instance as soon as it exists (before the glue runs anything). */
+  onInstance?: (traced: TracedInstance) => void;
+  /** `new WebAssembly.Module` on a cache miss: block on the instrumenter (default) or throw. */
+  syncInstrument?: 'block' | 'refuse';
+}
+
+/** An installed hook. */
+export interface WasmHook {
+  /** Every instance traced so far, in creation order. */
+  readonly instances: readonly TracedInstance[];
+  /** The traced instance of `instance`; a clear error if it was not traced. */
+  tracedInstance(instance: WebAssembly.Instance): TracedInstance;
+  /** Puts the engine's functions back. Instances traced so far stay traced. */
+  uninstall(): void;
+}
+
+type Patched = Pick<typeof WebAssembly, 'compile' | 'instantiate' | 'Module' | 'Instance' | 'compileStreaming' | 'instantiateStreaming'>;
+
+let installed: WasmHook | null = null;
+/** Modules instrumented by any hook of this process (a module may outlive the hook that compiled it). */
+const tracedModules = new WeakMap<WebAssembly.Module, TracedModule>();
+
+/**
+ * Whether the caller of a patched function is Node itself: undici compiles its HTTP parser
+ * (llhttp, which exports malloc and free) through WebAssembly.instantiate on the first fetch or
+ * Response. That is not the program's memory; it passes through.
+ */
+function calledByNodeInternals(): boolean {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  const caller = frames.find((f) => !f.includes(THIS_FILE) && !/\(?<anonymous>\)?$/.test(f.trim())) ?? '';
+  return /\(?node:internal\//.test(caller);
+}
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+
+/** The hook in place, if any. */
+export function currentWasmHook(): WasmHook | null {
+  return installed;
+}
+
+/**
+ * Installs the global hook (once per process: a second call throws). Prepares what later
+ * synchronous paths need (the trace table module) before patching anything.
+ */
+export async function installWasmHook(options: WasmHookOptions = {}): Promise<WasmHook> {
+  if (installed !== null) throw new TracingSetupError('the wasm-tracemalloc global hook is already installed in this process');
+  const nframe = resolveNframe(options.nframe);
+  const instrument = options.glue === undefined ? options.instrument : glueInstrumentOptions(options.glue, options.instrument);
+  // An already instrumented module passing through is traced without source lines: no original here.
+  const base: InstantiateOptions = { ...options, instrument, original: null };
+  const tableModule = options.traceTable?.source instanceof WebAssembly.Module ? options.traceTable.source : await loadTableModule();
+  const allocatorNames = namedAllocators(instrument);
+  const shouldTrace = options.filter ?? ((bytes: Uint8Array) => mayHaveAllocator(bytes, allocatorNames));
+
+  const tracedInstances = new WeakMap<WebAssembly.Instance, TracedInstance>();
+  const instances: TracedInstance[] = [];
+  const saved: Patched = {
+    compile: WebAssembly.compile,
+    instantiate: WebAssembly.instantiate,
+    Module: WebAssembly.Module,
+    Instance: WebAssembly.Instance,
+    compileStreaming: WebAssembly.compileStreaming,
+    instantiateStreaming: WebAssembly.instantiateStreaming,
+  };
+
+  const tableOptions = { ...options.traceTable, source: tableModule };
+  const named = (url?: string): InstantiateOptions => ({
+    ...base,
+    moduleName: options.moduleName ?? (url ? url.slice(url.lastIndexOf('/') + 1) : undefined),
+  });
+  const register = (traced: TracedInstance): TracedInstance => {
+    tracedInstances.set(traced.instance, traced);
+    instances.push(traced);
+    options.onInstance?.(traced);
+    return traced;
+  };
+
+  async function compileBytes(bytes: Uint8Array, url?: string): Promise<WebAssembly.Module> {
+    if (!shouldTrace(bytes)) return engine.compile(bytes as Uint8Array<ArrayBuffer>);
+    const traced = await compileTraced(bytes, named(url));
+    tracedModules.set(traced.module, traced);
+    return traced.module;
+  }
+
+  async function instantiateModule(module: WebAssembly.Module, imports: WebAssembly.Imports | undefined): Promise<WebAssembly.Instance> {
+    const traced = tracedModules.get(module);
+    if (traced === undefined) return engine.instantiate(module, imports);
+    const table = await TraceTable.create(tableOptions);
+    const instance = await engine.instantiate(module, { ...imports, tracemalloc: table.imports });
+    return register(attachTracer(instance, traced, table, named(), nframe)).instance;
+  }
+
+  async function instantiateBytes(bytes: Uint8Array, imports: WebAssembly.Imports | undefined, url?: string): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
+    const module = await compileBytes(bytes, url);
+    return { module, instance: await instantiateModule(module, imports) };
+  }
+
+  function compile(source: BufferSource): Promise<WebAssembly.Module> {
+    if (calledByNodeInternals()) return engine.compile(source);
+    return compileBytes(bufferBytes(source));
+  }
+  function instantiate(source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports): Promise<unknown> {
+    if (source instanceof engine.Module) return instantiateModule(source, imports);
+    if (calledByNodeInternals()) return engine.instantiate(source, imports);
+    return instantiateBytes(bufferBytes(source), imports);
+  }
+  const patched: Patched = {
+    compile: compile as typeof WebAssembly.compile,
+    instantiate: instantiate as typeof WebAssembly.instantiate,
+    compileStreaming: (async (source: Response | PromiseLike<Response>) => {
+      const response = await source;
+      return compileBytes(new Uint8Array(await response.arrayBuffer()), response.url);
+    }) as typeof WebAssembly.compileStreaming,
+    instantiateStreaming: (async (source: Response | PromiseLike<Response>, imports?: WebAssembly.Imports) => {
+      const response = await source;
+      return instantiateBytes(new Uint8Array(await response.arrayBuffer()), imports, response.url);
+    }) as typeof WebAssembly.instantiateStreaming,
+    Module: new Proxy(engine.Module, {
+      construct(target, args, newTarget) {
+        const bytes = bufferBytes(args[0] as BufferSource);
+        if (!shouldTrace(bytes) || calledByNodeInternals()) return Reflect.construct(target, args, newTarget) as object;
+        const traced = compileTracedSync(bytes, named(), options.syncInstrument ?? 'block');
+        tracedModules.set(traced.module, traced);
+        return traced.module;
+      },
+    }),
+    Instance: new Proxy(engine.Instance, {
+      construct(target, args, newTarget) {
+        const [module, imports] = args as [WebAssembly.Module, WebAssembly.Imports | undefined];
+        const traced = tracedModules.get(module);
+        if (traced === undefined) return Reflect.construct(target, args, newTarget) as object;
+        const table = TraceTable.fromModule(tableModule, tableOptions);
+        const instance = new engine.Instance(module, { ...imports, tracemalloc: table.imports });
+        const frames = traced.symbolizer === null && traced.original !== null
+          ? new DeferredSiteFrames(traced.siteTable, Symbolizer.fromModule(traced.original, { root: options.root }))
+          : undefined;
+        return register(attachTracer(instance, traced, table, named(), nframe, frames)).instance;
+      },
+    }),
+  };
+  Object.assign(WebAssembly, patched);
+
+  const hook: WasmHook = {
+    instances,
+    tracedInstance(instance) {
+      const traced = tracedInstances.get(instance);
+      if (traced === undefined) {
+        throw new TracingSetupError(
+          'this instance is not traced: its module names no allocator (pass `filter` or `instrument.allocators` to the hook), ' +
+            'or it was compiled before the hook was installed (install it first, e.g. with `node --import wasm-tracemalloc/preload`)',
+        );
+      }
+      return traced;
+    },
+    uninstall() {
+      if (installed !== hook) return;
+      Object.assign(WebAssembly, saved);
+      installed = null;
+    },
+  };
+  installed = hook;
+  return hook;
+}
+
+/** compileTraced for `new WebAssembly.Module`: the cache, else the instrumenter with this thread blocked. */
+function compileTracedSync(bytes: Uint8Array, options: InstantiateOptions, mode: 'block' | 'refuse'): TracedModule {
+  let hit = lookupInstrumented(bytes, options.instrument, options.cache);
+  if (hit === null) {
+    if (mode === 'refuse') {
+      throw new TracingSetupError(
+        'new WebAssembly.Module() was given a module to trace that is not in the cache yet, and the hook was told not to ' +
+          'block (syncInstrument: "refuse"): instrument it once beforehand (e.g. run it once with syncInstrument "block", or ' +
+          'through WebAssembly.instantiate), or let the glue compile asynchronously',
+      );
+    }
+    const result = instrumentSync(bytes, options.instrument);
+    storeInstrumented(result.originalHash, options.instrument ?? {}, result.bytes, result.report, options.cache);
+    hit = { bytes: result.bytes, report: result.report, originalHash: result.originalHash, fromCache: false, cacheFile: null };
+  }
+  const module = new engine.Module(hit.bytes as Uint8Array<ArrayBuffer>);
+  return { module, siteTable: readSiteTable(module), original: bytes, hash: hit.originalHash, report: hit.report, fromCache: hit.fromCache, symbolizer: null };
+}
+
+/**
+ * Site frames whose symbolizer arrives later (it loads asynchronously): until then frames are
+ * named by function index and offset, and not cached, so that later snapshots get source lines.
+ */
+class DeferredSiteFrames extends SiteFrames {
+  private symbolized: SiteFrames | null = null;
+  private readonly unsymbolized: SiteFrames;
+
+  constructor(siteTable: SiteTable, symbolizer: Promise<Symbolizer>) {
+    super(siteTable, null);
+    this.unsymbolized = new SiteFrames(siteTable, null);
+    symbolizer.then((s) => (this.symbolized = new SiteFrames(siteTable, s)), () => {});
+  }
+
+  override framesOf(siteId: number) {
+    return (this.symbolized ?? this.unsymbolized).framesOf(siteId);
+  }
+}
+
+/** Function names the user or the glue gave: they count as allocators for the default filter. */
+function namedAllocators(instrument: InstantiateOptions['instrument']): Set<string> {
+  const names = new Set<string>();
+  for (const spec of instrument?.allocators ?? []) if (typeof spec.function === 'string') names.add(spec.function);
+  if (instrument?.glue !== undefined) {
+    for (const spec of allocatorsFromGlue(instrument.glue.source, instrument.glue.name)) if (typeof spec.function === 'string') names.add(spec.function);
+  }
+  return names;
+}
+
+const MEMORY_SECTION = 5;
+const ALLOCATING_NAMES = new Set(Object.entries(KNOWN_ALLOCATORS).filter(([, shape]) => shape !== 'free').map(([name]) => name));
+
+/**
+ * Whether a module may have an allocator, from names alone (the instrumenter decides for sure):
+ * it has a memory, and an import, export or function name is an allocating entry point.
+ */
+export function mayHaveAllocator(bytes: Uint8Array, extraNames: ReadonlySet<string> = new Set()): boolean {
+  let module: WebAssembly.Module;
+  try {
+    module = new engine.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch {
+    return false; // the engine will say what is wrong when the caller compiles it
+  }
+  const imports = WebAssembly.Module.imports(module);
+  const exports = WebAssembly.Module.exports(module);
+  const info = readWasmModule(bytes);
+  const hasMemory = imports.some((i) => i.kind === 'memory') || info.sections.some((s) => s.id === MEMORY_SECTION);
+  if (!hasMemory) return false;
+  const isAllocator = (name: string): boolean => ALLOCATING_NAMES.has(name) || extraNames.has(name);
+  if (imports.some((i) => i.kind === 'function' && isAllocator(i.name))) return true;
+  if (exports.some((e) => e.kind === 'function' && isAllocator(e.name))) return true;
+  const names = customSection(info, 'name');
+  if (names === undefined) return false;
+  for (const name of readNameSection(names, []).functionNames.values()) if (isAllocator(name)) return true;
+  return false;
+}
