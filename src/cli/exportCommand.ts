@@ -4,14 +4,14 @@
  * for people. Outputs are written atomically and never replace a file without `--force`
  * (`-o -` writes to stdout).
  */
-import { realpathSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename } from 'node:path';
 import type { Snapshot } from '../snapshot/index.js';
 import { writeBytesAtomicSync } from '../snapshot/file.js';
 import { toFolded, type FoldedValue } from '../report/folded.js';
 import { toHtml } from '../report/html.js';
 import { toPprof } from '../report/pprof.js';
 import { UsageError } from './errors.js';
+import { samePath } from './paths.js';
 import { Progress } from './progress.js';
 import { applyFilters, checkSameModule, loadSnapshotArg, type FilterOptions } from './snapshotInput.js';
 
@@ -32,14 +32,6 @@ export interface ReportOptions extends FilterOptions {
   force?: boolean;
   title?: string;
   allowDifferentModules?: boolean;
-}
-
-function samePath(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return resolve(a) === resolve(b);
-  }
 }
 
 function checkOutput(output: string, inputs: string[]): void {

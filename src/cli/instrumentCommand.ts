@@ -2,8 +2,7 @@
  * `wasm-tracemalloc instrument in.wasm -o out.wasm`: writes the traced module. Refuses to
  * overwrite an existing file (or the input) unless `--force`, and writes atomically.
  */
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { samePath } from './paths.js';
 import type { AllocatorShape, AllocatorSpec } from '../instrument/allocators.js';
 import { instrumentInWorker } from '../instrument/worker.js';
 import { writeBytesAtomicSync } from '../snapshot/file.js';
@@ -31,14 +30,6 @@ function specs(options: InstrumentCommandOptions): AllocatorSpec[] {
     }
   }
   return out;
-}
-
-function samePath(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return resolve(a) === resolve(b);
-  }
 }
 
 /** Runs the command; returns the exit code. */

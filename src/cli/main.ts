@@ -5,16 +5,24 @@
  * code 2, leaving stack traces to real bugs.
  */
 import './quietWarnings.js';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCommand } from './run.js';
 import { instrumentCommand } from './instrumentCommand.js';
 import { compareCommand, statsCommand } from './statsCommand.js';
 import { exportCommand, reportCommand } from './exportCommand.js';
-import { isUserError } from './errors.js';
+import { isUserError, userErrorMessage } from './errors.js';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function frameCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 16) {
+    throw new InvalidArgumentError(`expected 1 to 16 (the frames compiled into an instrumented module), got "${value}"`);
+  }
   return n;
 }
 
@@ -48,14 +56,18 @@ function withReportOptions(command: Command): Command {
 const program = new Command('wasm-tracemalloc')
   .description("Python's tracemalloc for WebAssembly: trace every allocation of a .wasm module with its call stack")
   .version('0.1.0')
-  .enablePositionalOptions();
+  .enablePositionalOptions()
+  // Usage mistakes get the same one line and exit code 2 as every other user error (the
+  // subcommands made below inherit both settings).
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`wasm-tracemalloc: ${text}`) });
 
 program
   .command('run')
   .description('instrument a WASI program, run it with tracing on, and print the top allocation sites at exit')
   .argument('<module>', 'the .wasm file (a WASI command)')
   .argument('[args...]', "the program's arguments (put them after --)")
-  .option('-n, --nframe <n>', 'frames stored per traceback (1-16)', positiveInteger, 1)
+  .option('-n, --nframe <n>', 'frames stored per traceback, 1-16 (default: $WASM_TRACEMALLOC, else 1)', frameCount)
   .option('-s, --snapshot <file>', 'also write the snapshot taken at exit to this file')
   .option('-f, --force', 'overwrite the snapshot file if it exists')
   .option('-l, --limit <n>', 'lines in the report', positiveInteger, 10)
@@ -135,7 +147,12 @@ withFilters(
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (!isUserError(e)) throw e;
-  process.stderr.write(`wasm-tracemalloc: error: ${(e as Error).message}\n`);
-  process.exitCode = 2;
+  if (e instanceof CommanderError) {
+    // commander has printed its message (prefixed, see configureOutput); --help and --version exit 0.
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else {
+    if (!isUserError(e)) throw e;
+    process.stderr.write(`wasm-tracemalloc: error: ${userErrorMessage(e)}\n`);
+    process.exitCode = 2;
+  }
 }

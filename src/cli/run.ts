@@ -3,7 +3,9 @@
  * stdin/stdout/stderr; the report goes to stderr after it exits, so piping the program's output
  * is unaffected. Exits with the program's exit code.
  */
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { samePath } from './paths.js';
 import { formatTop } from '../report/top.js';
 import type { GroupBy } from '../snapshot/index.js';
 import { dumpSnapshotSync } from '../snapshot/file.js';
@@ -12,7 +14,7 @@ import { readInput } from './readInput.js';
 
 /** Parsed options of `run`. */
 export interface RunOptions {
-  nframe: number;
+  nframe?: number;
   snapshot?: string;
   force?: boolean;
   limit: number;
@@ -33,17 +35,33 @@ function pairs(values: string[], flag: string): Record<string, string> {
   return out;
 }
 
+/**
+ * Refuses, before the program runs (its work would be lost), a snapshot destination that is the
+ * module itself (even with --force) or an existing file without --force.
+ */
+function checkSnapshotDestination(snapshot: string, modulePath: string, force: boolean): void {
+  if (samePath(snapshot, modulePath)) {
+    throw new UsageError(`the snapshot file ${snapshot} is the module being run: write the snapshot to another file`);
+  }
+  if (!force && existsSync(snapshot)) {
+    throw new UsageError(`refusing to overwrite ${snapshot}: the file exists (pass --force to replace it)`);
+  }
+}
+
 /** Runs the command; returns the exit code. */
 export async function runCommand(modulePath: string, args: string[], options: RunOptions): Promise<number> {
   if (options.cumulative && options.groupBy === 'traceback') {
     throw new UsageError('--cumulative works with --group-by lineno or filename, not traceback (as in tracemalloc)');
   }
+  if (options.snapshot !== undefined) checkSnapshotDestination(options.snapshot, modulePath, options.force === true);
   const bytes = readInput(modulePath, 'module');
   const name = basename(modulePath);
+  // `run app.wasm -- a b`: the `--` only ends our options; the program gets `a b`.
+  const programArgs = args[0] === '--' ? args.slice(1) : args;
   // Loaded here, not at the top: node:wasi warns when loaded, and main.ts silences that first.
   const { runWasi } = await import('../host/wasiRunner.js');
   const result = await runWasi(bytes, {
-    args: [name, ...args],
+    args: [name, ...programArgs],
     env: pairs(options.env, '--env'),
     preopens: pairs(options.dir, '--dir'),
     nframe: options.nframe,

@@ -111,9 +111,18 @@ export class Tracemalloc {
     return this.siteFrames.traceback(tb.frames, tb.totalNframe, this.table.getTracebackLimit());
   }
 
-  /** A snapshot of all traced blocks. Tracing must be on, as in tracemalloc. */
+  /**
+   * Whether tracing stopped by itself because the trace table ran out of memory (its memory
+   * could not grow, or reached the limit set). The traces kept until then stay readable:
+   * takeSnapshot() still works; start() or stop() clears them.
+   */
+  get oomStopped(): boolean {
+    return this.table.oomStopped;
+  }
+
+  /** A snapshot of all traced blocks. Tracing must be on (or stopped by lack of memory), as in tracemalloc. */
   takeSnapshot(): Snapshot {
-    if (!this.table.isTracing()) {
+    if (!this.table.isTracing() && !this.table.oomStopped) {
       throw new NotTracingError('the tracemalloc module must be tracing memory allocations to take a snapshot: call start() first');
     }
     const limit = this.table.getTracebackLimit();

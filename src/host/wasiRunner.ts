@@ -81,8 +81,10 @@ export async function runWasi(original: Uint8Array, options: RunWasiOptions = {}
   try {
     exitCode = wasi.start(traced.instance);
   } catch (e) {
-    if (!(e instanceof WebAssembly.RuntimeError)) throw e;
-    trap = e;
+    // A stack overflow in Wasm is a RangeError in V8, not a RuntimeError: a trap all the same.
+    const stackOverflow = e instanceof RangeError && /call stack size/i.test(e.message);
+    if (!(e instanceof WebAssembly.RuntimeError) && !stackOverflow) throw e;
+    trap = e as Error;
     exitCode = 134; // as a native program killed by abort()
   }
   const snapshot = traced.tracemalloc.takeSnapshot();

@@ -33,6 +33,7 @@ import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, isInstrumented, type Site
 import { wrapAllocator } from './wrapAllocator.js';
 import { allocatorsFromGlue } from './emscriptenGlue.js';
 import { allocatorsBehindBindgen } from './wasmBindgen.js';
+import { memoriesOf, type MemoryShape } from './memories.js';
 
 const CALL = expressionId('Call');
 const CALL_INDIRECT = expressionId('CallIndirect');
@@ -96,6 +97,7 @@ export function instrument(original: Uint8Array, options: InstrumentOptions = {}
   if (isInstrumented(original)) {
     throw new InstrumentError('this module is already instrumented by wasm-tracemalloc (it has a tracemalloc.sites section); instrument the original instead');
   }
+  checkMemories(memoriesOf(original));
   const originalHash = createHash('sha256').update(original).digest('hex');
   const codeCalls = findCallInstructions(original);
   let module: binaryen.Module;
@@ -200,6 +202,18 @@ function glueSpecs(glue: InstrumentOptions['glue']): AllocatorSpec[] {
   }
 }
 
+/** Refuses memories the trace table cannot follow, naming the feature. */
+function checkMemories(memories: MemoryShape[]): void {
+  if (memories.length > 1) {
+    throw new InstrumentError(`the module has ${memories.length} linear memories (multi-memory): not supported yet; the tracer follows one memory's allocator`);
+  }
+  const memory = memories[0];
+  if (memory?.shared) {
+    throw new InstrumentError('the module has a shared memory (a threaded build): not supported yet; tracing allocations from several threads needs a thread-safe trace table');
+  }
+  if (memory?.memory64) throw new InstrumentError('memory64 modules are not supported yet (the trace table records 32-bit pointers)');
+}
+
 /**
  * What the engine's validator says is wrong with `bytes` (it names the problem and the offset;
  * Binaryen's reader only says it failed), or null if the engine accepts them.
@@ -295,8 +309,11 @@ function addInitFunction(module: binaryen.Module, originals: Array<{ allocator: 
 
 function checkIsWasmModule(bytes: Uint8Array): void {
   const magic = [0x00, 0x61, 0x73, 0x6d];
-  if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) {
+  if (bytes.length < 4 || magic.some((b, i) => bytes[i] !== b)) {
     throw new InstrumentError('not a WebAssembly module: the file does not start with the bytes "\\0asm"');
+  }
+  if (bytes.length < 8) {
+    throw new InstrumentError(`the module is truncated: it ends after ${bytes.length} bytes, inside the 8-byte WebAssembly header`);
   }
   const version = bytes[4]! | (bytes[5]! << 8);
   const layer = bytes[6]! | (bytes[7]! << 8);

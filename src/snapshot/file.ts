@@ -60,7 +60,12 @@ export function dumpSnapshotSync(snapshot: Snapshot, path: string, options: Dump
  */
 export function writeBytesAtomicSync(path: string, bytes: Uint8Array, options: DumpOptions = {}): void {
   const temp = tempPath(path);
-  const fd = openSync(temp, 'wx', 0o644);
+  let fd: number;
+  try {
+    fd = openSync(temp, 'wx', 0o644);
+  } catch (e) {
+    throw namingDestination(e, path);
+  }
   try {
     try {
       let off = 0;
@@ -76,8 +81,19 @@ export function writeBytesAtomicSync(path: string, bytes: Uint8Array, options: D
     } catch {
       // already moved or never written
     }
-    throw e;
+    throw namingDestination(e, path);
   }
+}
+
+/**
+ * A write error that names the file the user asked for, not the temporary file beside it
+ * ("cannot write out.wasm: ENOENT: no such file or directory"), keeping its errno code.
+ */
+function namingDestination(e: unknown, path: string): unknown {
+  if (e instanceof FileExistsError || typeof (e as { code?: unknown })?.code !== 'string') return e;
+  const code = (e as { code: string }).code;
+  const reason = (e as Error).message.replace(/,\s*\w+\s+'[^']*'$/, '');
+  return Object.assign(new Error(`cannot write ${path}: ${reason}`), { code });
 }
 
 /** Async dumpSnapshotSync. */

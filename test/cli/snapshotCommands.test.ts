@@ -155,7 +155,7 @@ test('export: pprof, folded and html files; never overwrites without --force; ne
   assert.notDeepEqual(readFileSync(folded), before);
 
   assertUserError(cli('export', NEW, '-F', 'folded', '-o', NEW, '--force'), /is the input snapshot/);
-  assert.equal(cli('export', NEW, '-o', join(scratch, 'x')).code, 1, 'commander: --format is required');
+  assert.equal(cli('export', NEW, '-o', join(scratch, 'x')).code, 2, 'commander: --format is required (a usage error: exit code 2 like every user error)');
 });
 
 test('report: one snapshot or the change between two, as one HTML file', () => {

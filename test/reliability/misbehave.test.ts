@@ -84,7 +84,7 @@ for (const c of CASES) {
   });
 }
 
-test('recursion past the V8 stack (deep 100000 on the main thread): the traced run reports the trap as the original does', { todo: 'runWasi treats only WebAssembly.RuntimeError as a trap; a stack overflow is a RangeError ("Maximum call stack size exceeded"), so `run` prints a Node stack trace of thousands of wasm frames and exits 1 instead of 134' }, () => {
+test('recursion past the V8 stack (deep 100000 on the main thread): the traced run reports the trap as the original does', () => {
   const args = ['deep', '100000'];
   const original = runOriginal(MISBEHAVE, [basename(MISBEHAVE), ...args]);
   assert.equal(original.trap, 'Maximum call stack size exceeded');
@@ -153,7 +153,7 @@ test('deep 100000: the 4096-frame shadow-stack ring still counts every frame (to
   assert.equal(deep.current, 24 + argv, 'getTracedMemory: the 24-byte block and argv');
 });
 
-test('run app.wasm -- args: the program gets its arguments without the "--" (README: `run [options] app.wasm [-- program args…]`, --help: "put them after --")', { todo: 'commander passes the "--" through: the program gets argv ["misbehave.wasm", "--", "ok"] and answers "unknown mode --" with exit code 2' }, () => {
+test('run app.wasm -- args: the program gets its arguments without the "--" (README: `run [options] app.wasm [-- program args…]`, --help: "put them after --")', () => {
   const original = runOriginal(MISBEHAVE, ['misbehave.wasm', 'ok']);
   const traced = cli(['run', MISBEHAVE, '--', 'ok']);
   assert.equal(traced.stdout, original.stdout);
