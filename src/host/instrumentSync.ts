@@ -29,6 +29,8 @@ export function instrumentSync(bytes: Uint8Array, options: InstrumentOptions = {
     workerData: { bytes, options, signal, port: port2 } satisfies SyncRequest,
     transferList: [port2],
     resourceLimits: { stackSizeMb: STACK_MB },
+    // Not the caller's --import preloads: a tracing preload in the instrumenter's thread would hook Binaryen.
+    execArgv: [],
   });
   try {
     if (Atomics.wait(signal, 0, 0, TIMEOUT_MS) === 'timed-out') {

@@ -13,9 +13,10 @@
  *   WASM_TRACEMALLOC_SNAPSHOT=f    also dump each instance's snapshot at exit (f, f.1, f.2, …)
  *
  * Reports are written from the `exit` event, so they come after the program's own output even
- * when the glue calls process.exit().
+ * when the glue calls process.exit(). Only the main thread is traced.
  */
 import { writeSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { formatTop } from '../report/top.js';
 import { dumpSnapshotSync } from '../snapshot/file.js';
 import { nframeFromEnvironment } from './environment.js';
@@ -40,7 +41,10 @@ export function parseAllocatorList(text: string): AllocatorSpec[] {
 const env = process.env;
 const nframe = nframeFromEnvironment() ?? 1;
 
-if (nframe > 0) {
+// Main thread only: `--import` also runs in every worker thread, including the instrumenter's
+// own, where a hook would try to instrument Binaryen's module (minified exports such as "f"
+// can match glue names) and start workers of its own, without end.
+if (nframe > 0 && isMainThread) {
   const limit = env.WASM_TRACEMALLOC_LIMIT ? Number(env.WASM_TRACEMALLOC_LIMIT) : 10;
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`WASM_TRACEMALLOC_LIMIT=${JSON.stringify(env.WASM_TRACEMALLOC_LIMIT)}: expected a positive integer`);
   const hook = await installWasmHook({

@@ -62,16 +62,20 @@ test('-O2 build (no names, no DWARF), allocator functions named: every line\'s f
   assert.equal(snapshot.statistics('filename').reduce((n, s) => n + s.count, 0), run.program.liveBlocks);
 });
 
-// Skipped: the -O3 module instrumented with malloc = export "f", free = "g" (as the glue says)
-// never returns from main (busy, no output; the same with the functions named by hand), while
-// the -O2 build of the same source runs. An instrumenter problem, reported; the glue reading
-// itself is checked by the next test and by test/instrument/allocators.test.ts.
-test('-O3 build (minified exports): WASM_TRACEMALLOC_GLUE reads _malloc/_free from the glue', { skip: 'the instrumented -O3 module hangs in main (instrumenter issue)' }, () => {
-  const r = traced('fixtures/emscripten/alloc_basic.O3.js', { WASM_TRACEMALLOC_GLUE: 'fixtures/emscripten/alloc_basic.O3.js' });
+// On a cache miss this once hung: `--import` runs the preload in the instrumenter's worker too,
+// whose hook then matched Binaryen's own minified exports ("f") and started workers without end.
+// Hence the fresh cache directory here.
+test('-O3 build (minified exports): WASM_TRACEMALLOC_GLUE reads _malloc/_free from the glue', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'wtm-emhook-cache-'));
+  const r = traced('fixtures/emscripten/alloc_basic.O3.js', { WASM_TRACEMALLOC_GLUE: 'fixtures/emscripten/alloc_basic.O3.js', WASM_TRACEMALLOC_CACHE: cache });
   assert.equal(r.code, run.exitCode, r.stderr);
   assert.equal(r.stdout, run.stdout);
   assert.match(r.stderr, /^\[ Top 10 lineno \]\n/);
   assert.match(r.stderr, /^wasm-function\[\d+\]:\d+: size=\d+ B, count=\d+/m);
+  // Only malloc and free are known (the glue binds no more), so in-place realloc changes are
+  // missed: today 1972 of the 2252 bytes, as -O2 without names. Never more than the program's.
+  const total = Number(/\nTotal allocated size: (\d+) B\n$/.exec(r.stderr)?.[1]);
+  assert.ok(total > 0 && total <= run.program.liveBytes, r.stderr);
   // Without the glue the module names no allocator: it runs untraced, and no report is printed.
   const untraced = traced('fixtures/emscripten/alloc_basic.O3.js');
   assert.equal(untraced.stdout, run.stdout);
