@@ -16,7 +16,7 @@
  * frames by function and offset.
  */
 import { fileURLToPath } from 'node:url';
-import { KNOWN_ALLOCATORS } from '../instrument/allocators.js';
+import { AllocatorNotFoundError, KNOWN_ALLOCATORS } from '../instrument/allocators.js';
 import { allocatorsFromGlue } from '../instrument/emscriptenGlue.js';
 import { readNameSection, readWasmModule, customSection, Symbolizer } from '../symbols/index.js';
 import { glueInstrumentOptions } from './emscripten.js';
@@ -62,7 +62,7 @@ type Patched = Pick<typeof WebAssembly, 'compile' | 'instantiate' | 'Module' | '
 
 let installed: WasmHook | null = null;
 /** Modules instrumented by any hook of this process (a module may outlive the hook that compiled it). */
-const tracedModules = new WeakMap<WebAssembly.Module, TracedModule>();
+const tracedModules = new WeakMap<WebAssembly.Module, TracedModule & { options: InstantiateOptions }>();
 
 /**
  * Whether the caller of a patched function is Node itself: undici compiles its HTTP parser
@@ -121,8 +121,16 @@ export async function installWasmHook(options: WasmHookOptions = {}): Promise<Wa
 
   async function compileBytes(bytes: Uint8Array, url?: string): Promise<WebAssembly.Module> {
     if (!shouldTrace(bytes)) return engine.compile(bytes as Uint8Array<ArrayBuffer>);
-    const traced = await compileTraced(bytes, named(url));
-    tracedModules.set(traced.module, traced);
+    const moduleOptions = named(url);
+    let traced: TracedModule;
+    try {
+      traced = await compileTraced(bytes, moduleOptions);
+    } catch (e) {
+      if (!(e instanceof AllocatorNotFoundError)) throw e;
+      passThroughWarning(e);
+      return engine.compile(bytes as Uint8Array<ArrayBuffer>);
+    }
+    tracedModules.set(traced.module, { ...traced, options: moduleOptions });
     return traced.module;
   }
 
@@ -131,7 +139,7 @@ export async function installWasmHook(options: WasmHookOptions = {}): Promise<Wa
     if (traced === undefined) return engine.instantiate(module, imports);
     const table = await TraceTable.create(tableOptions);
     const instance = await engine.instantiate(module, { ...imports, tracemalloc: table.imports });
-    return register(attachTracer(instance, traced, table, named(), nframe)).instance;
+    return register(attachTracer(instance, traced, table, traced.options, nframe)).instance;
   }
 
   async function instantiateBytes(bytes: Uint8Array, imports: WebAssembly.Imports | undefined, url?: string): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
@@ -163,8 +171,16 @@ export async function installWasmHook(options: WasmHookOptions = {}): Promise<Wa
       construct(target, args, newTarget) {
         const bytes = bufferBytes(args[0] as BufferSource);
         if (!shouldTrace(bytes) || calledByNodeInternals()) return Reflect.construct(target, args, newTarget) as object;
-        const traced = compileTracedSync(bytes, named(), options.syncInstrument ?? 'block');
-        tracedModules.set(traced.module, traced);
+        const moduleOptions = named();
+        let traced: TracedModule;
+        try {
+          traced = compileTracedSync(bytes, moduleOptions, options.syncInstrument ?? 'block');
+        } catch (e) {
+          if (!(e instanceof AllocatorNotFoundError)) throw e;
+          passThroughWarning(e);
+          return Reflect.construct(target, args, newTarget) as object;
+        }
+        tracedModules.set(traced.module, { ...traced, options: moduleOptions });
         return traced.module;
       },
     }),
@@ -178,7 +194,7 @@ export async function installWasmHook(options: WasmHookOptions = {}): Promise<Wa
         const frames = traced.symbolizer === null && traced.original !== null
           ? new DeferredSiteFrames(traced.siteTable, Symbolizer.fromModule(traced.original, { root: options.root }))
           : undefined;
-        return register(attachTracer(instance, traced, table, named(), nframe, frames)).instance;
+        return register(attachTracer(instance, traced, table, traced.options, nframe, frames)).instance;
       },
     }),
   };
@@ -204,6 +220,14 @@ export async function installWasmHook(options: WasmHookOptions = {}): Promise<Wa
   };
   installed = hook;
   return hook;
+}
+
+/**
+ * A module whose names looked like an allocator's, but the instrumenter found none that fits:
+ * it runs untraced, and the user is told rather than the program failing.
+ */
+function passThroughWarning(e: AllocatorNotFoundError): void {
+  process.emitWarning(`wasm-tracemalloc: a module passed through untraced: ${e.message}`);
 }
 
 /** compileTraced for `new WebAssembly.Module`: the cache, else the instrumenter with this thread blocked. */

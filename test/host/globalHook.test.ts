@@ -19,6 +19,13 @@ const HELPER = new Uint8Array([
   0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x07, 0x0b,
 ]);
 
+/** `(module (memory 1) (func (export "malloc") (result i32) i32.const 7))`: named like an allocator, shaped like none. */
+const FAKE_MALLOC = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00,
+  0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x0a, 0x01, 0x06, 0x6d, 0x61, 0x6c, 0x6c, 0x6f, 0x63, 0x00, 0x00,
+  0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x07, 0x0b,
+]);
+
 type SideExports = { __wasm_call_ctors(): void; side_run(): number; side_release_all(): number };
 
 let hook: WasmHook | null = null;
@@ -83,6 +90,16 @@ test('passing through: a helper module, and a module compiled before the hook, w
       return true;
     });
   }
+});
+
+test('a module named like an allocator but shaped like none runs untraced, with a warning', async () => {
+  const h = await install(mkdtempSync(join(tmpdir(), 'wtm-hook-')));
+  assert.equal(mayHaveAllocator(FAKE_MALLOC), true);
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+  const { instance } = await WebAssembly.instantiate(FAKE_MALLOC);
+  assert.equal((instance.exports.malloc as () => number)(), 7);
+  assert.equal(h.instances.length, 0);
+  assert.match((await warned).message, /^wasm-tracemalloc: a module passed through untraced: no allocator found/);
 });
 
 test('new WebAssembly.Module (synchronous): blocks on the instrumenter, then symbols arrive', async () => {
