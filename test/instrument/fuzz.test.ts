@@ -1,7 +1,7 @@
 // Bounded fuzzing of the instrumenter: Binaryen's own fuzzer (`wasm-opt -ttf`, translate-to-fuzz)
 // turns random bytes (fixed seed) into valid modules using every expression kind of the features
 // we accept: control flow, SIMD, exceptions, tail calls, multivalue, reference types (each module
-// gets a `malloc` that every function calls, see addMalloc). With
+// gets a `malloc` that every function calls, see test/support/fuzzModules.ts). With
 // reference types Binaryen emits bottom types (noexternref) that Node 20 only takes with Wasm GC:
 // then Binaryen's validator (run inside instrument) is the judge; otherwise V8's too. A function
 // The instrumented module must still validate, and the instrumenter must have found call sites. Longer runs:
@@ -12,8 +12,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { instrumentInWorker } from '../../src/instrument/worker.js';
+import { addMalloc } from '../support/fuzzModules.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
@@ -36,52 +36,12 @@ function randomBytes(seed: number, n: number): Uint8Array {
   return out;
 }
 
-/**
- * Gives a fuzz module an allocator that every function calls: an exported `malloc`, and a call
- * to it at the start of every defined function, so that every function can reach it and every
- * call becomes a site — the shadow-stack rewrite then meets every kind of expression the fuzzer
- * makes. Done by Binaryen in a plain-JS worker (binaryen.js loads in ~1.5 s there, ~30 s through
- * the tests' TypeScript loader).
- */
-const ADD_MALLOC = `
-  import { parentPort } from 'node:worker_threads';
-  const binaryen = (await import(${JSON.stringify(import.meta.resolve('binaryen'))})).default;
-  parentPort.on('message', (bytes) => {
-    try {
-      const m = binaryen.readBinary(bytes);
-      const n = m.getNumFunctions();
-      for (let i = 0; i < n; i++) {
-        const ref = m.getFunctionByIndex(i);
-        const f = binaryen.getFunctionInfo(ref);
-        if (f.module) continue;
-        const call = m.drop(m.call('fuzz_malloc', [m.i32.const(8)], binaryen.i32));
-        binaryen._BinaryenFunctionSetBody(ref, m.block(null, [call, f.body], f.results));
-      }
-      m.addFunction('fuzz_malloc', binaryen.i32, binaryen.i32, [], m.i32.const(1024));
-      m.addFunctionExport('fuzz_malloc', 'malloc');
-      const F = binaryen.Features;
-      m.setFeatures(F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt |
-        F.CallIndirectOverlong | F.SignExt | F.ExceptionHandling | F.TailCall | F.ReferenceTypes | F.Multivalue);
-      if (!m.validate()) throw new Error('invalid after adding malloc');
-      const out = m.emitBinary();
-      m.dispose();
-      parentPort.postMessage(out);
-    } catch (e) {
-      parentPort.postMessage(null);
-    }
-  });`;
-const preparer = new Worker(new URL(`data:text/javascript,${encodeURIComponent(ADD_MALLOC)}`));
-preparer.unref();
-function addMalloc(wasm: Uint8Array): Promise<Uint8Array | null> {
-  return new Promise((resolve) => {
-    preparer.ref();
-    preparer.once('message', (out: Uint8Array | null) => {
-      preparer.unref();
-      resolve(out);
-    });
-    preparer.postMessage(wasm);
-  });
-}
+/** How each fuzz module is given its malloc (see test/support/fuzzModules.ts). */
+const PREPARE = {
+  mallocReturns: 1024,
+  exportMemory: false,
+  features: ['MutableGlobals', 'NontrappingFPToInt', 'SIMD128', 'BulkMemory', 'BulkMemoryOpt', 'CallIndirectOverlong', 'SignExt', 'ExceptionHandling', 'TailCall', 'ReferenceTypes', 'Multivalue'],
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'wtm-fuzz-'));
 
@@ -96,7 +56,7 @@ test(`instrumenting ${RUNS} random valid modules (wasm-opt -ttf, seed ${SEED}) g
     assert.equal(gen.status, 0, `wasm-opt -ttf failed: ${gen.stderr}`);
     const wasm = new Uint8Array(readFileSync(output));
     const engineAccepts = WebAssembly.validate(wasm);
-    const withMalloc = await addMalloc(wasm);
+    const withMalloc = await addMalloc(wasm, PREPARE);
     if (withMalloc === null) continue;
     const result = await instrumentInWorker(withMalloc);
     if (engineAccepts) {

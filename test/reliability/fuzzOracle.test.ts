@@ -18,10 +18,10 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { instrumentInWorker } from '../../src/instrument/worker.js';
 import { TraceTable } from '../../src/host/traceTable.js';
 import { rng, scratch } from './helpers.js';
+import { addMalloc } from '../support/fuzzModules.js';
 
 const RUNS = Number(process.env.RELIABILITY_FUZZ_RUNS ?? 10);
 const SEED = Number(process.env.RELIABILITY_FUZZ_SEED ?? 20261127);
@@ -30,45 +30,12 @@ const SLOT_REGION = 0xf0000;
 /** Features V8 in Node 20 runs without flags (no bottom reference types, no legacy EH). */
 const FEATURES = ['--enable-bulk-memory', '--enable-sign-ext', '--enable-nontrapping-float-to-int', '--enable-mutable-globals', '--enable-multivalue', '--enable-simd'];
 
-const ADD_MALLOC = `
-  import { parentPort } from 'node:worker_threads';
-  const binaryen = (await import(${JSON.stringify(import.meta.resolve('binaryen'))})).default;
-  parentPort.on('message', (bytes) => {
-    try {
-      const m = binaryen.readBinary(bytes);
-      const n = m.getNumFunctions();
-      for (let i = 0; i < n; i++) {
-        const ref = m.getFunctionByIndex(i);
-        const f = binaryen.getFunctionInfo(ref);
-        if (f.module) continue;
-        const call = m.drop(m.call('fuzz_malloc', [m.i32.const(8)], binaryen.i32));
-        binaryen._BinaryenFunctionSetBody(ref, m.block(null, [call, f.body], f.results));
-      }
-      m.addFunction('fuzz_malloc', binaryen.i32, binaryen.i32, [], m.i32.const(${SLOT_REGION}));
-      m.addFunctionExport('fuzz_malloc', 'malloc');
-      if (m.hasMemory()) m.addMemoryExport('0', 'fuzz_memory');
-      const F = binaryen.Features;
-      m.setFeatures(F.MutableGlobals | F.NontrappingFPToInt | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.SignExt | F.Multivalue);
-      if (!m.validate()) throw new Error('invalid after adding malloc');
-      const out = m.emitBinary();
-      m.dispose();
-      parentPort.postMessage(out);
-    } catch (e) {
-      parentPort.postMessage(null);
-    }
-  });`;
-const preparer = new Worker(new URL(`data:text/javascript,${encodeURIComponent(ADD_MALLOC)}`));
-preparer.unref();
-function addMalloc(wasm: Uint8Array): Promise<Uint8Array | null> {
-  return new Promise((resolve) => {
-    preparer.ref();
-    preparer.once('message', (out: Uint8Array | null) => {
-      preparer.unref();
-      resolve(out);
-    });
-    preparer.postMessage(wasm);
-  });
-}
+/** How each fuzz module is given its malloc (see test/support/fuzzModules.ts). */
+const PREPARE = {
+  mallocReturns: SLOT_REGION,
+  exportMemory: true,
+  features: ['MutableGlobals', 'NontrappingFPToInt', 'SIMD128', 'BulkMemory', 'BulkMemoryOpt', 'SignExt', 'Multivalue'],
+};
 
 function show(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
@@ -156,7 +123,7 @@ test(`${RUNS} random modules (wasm-opt -ttf, seed ${SEED}): the instrumented mod
     writeFileSync(input, random);
     const gen = spawnSync(process.execPath, [WASM_OPT, input, '-ttf', ...FEATURES, '-o', output], { encoding: 'utf8' });
     assert.equal(gen.status, 0, `wasm-opt -ttf failed: ${gen.stderr}`);
-    const prepared = await addMalloc(new Uint8Array(readFileSync(output)));
+    const prepared = await addMalloc(new Uint8Array(readFileSync(output)), PREPARE);
     if (prepared === null || !WebAssembly.validate(prepared as Uint8Array<ArrayBuffer>)) continue;
     writeFileSync(join(dir, `r${run}.malloc.wasm`), prepared);
     const original = new WebAssembly.Module(prepared as Uint8Array<ArrayBuffer>);
