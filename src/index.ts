@@ -10,6 +10,16 @@
 export { instantiateTraced as instantiate, type InstantiateOptions, type TracedInstance } from './host/instantiate.js';
 export { Tracemalloc, NotTracingError, type TracedModuleInfo } from './host/tracer.js';
 export { runWasi, type RunWasiOptions, type WasiRunResult } from './host/wasiRunner.js';
+export {
+  emscriptenInstantiateWasm,
+  withEmscriptenTracing,
+  type EmscriptenTraceOptions,
+  type EmscriptenTracing,
+} from './host/emscripten.js';
+export { installWasmHook, currentWasmHook, type WasmHook, type WasmHookOptions } from './host/globalHook.js';
+export { instantiateSideModule, type SideModuleOptions, type TracedSideModule } from './host/sideModule.js';
+export { TracingSetupError } from './host/errors.js';
+export { EnvironmentError, NFRAME_VARIABLE, CACHE_VARIABLE } from './host/environment.js';
 export { instrumentInWorker as instrument } from './instrument/worker.js';
 export type { InstrumentOptions, InstrumentReport, InstrumentResult } from './instrument/instrument.js';
 export { InstrumentError } from './instrument/errors.js';
