@@ -18,8 +18,6 @@ export interface CallInstruction {
 
 /** Call instructions per defined function (index 0 = first non-imported function). */
 export interface CodeCalls {
-  /** Offset of the code section payload from the start of the file. */
-  codeSectionStart: number;
   functions: CallInstruction[][];
 }
 
@@ -174,9 +172,9 @@ export function findCallInstructions(module: Uint8Array): CodeCalls | null {
         r.pos = bodyEnd;
         functions.push(calls);
       }
-      return { codeSectionStart: start, functions };
+      return { functions };
     }
-    return { codeSectionStart: 0, functions: [] };
+    return { functions: [] };
   } catch {
     return null;
   }

@@ -63,7 +63,7 @@ import {
 } from './shadowStackGlobals.js';
 
 /** Suffix of the function that keeps an allocator's original body (or import). */
-export const ORIGINAL_SUFFIX = '$tm_orig';
+const ORIGINAL_SUFFIX = '$tm_orig';
 
 /** Wraps `allocator` in `module`; returns the internal name of the original. */
 export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunction): string {
