@@ -8,6 +8,7 @@ import { NotTracingError } from '../host/tracer.js';
 import { SnapshotFormatError } from '../snapshot/index.js';
 import { FileExistsError } from '../snapshot/file.js';
 import { TracingSetupError } from '../host/errors.js';
+import { EnvironmentError } from '../host/environment.js';
 
 /** An error the CLI reports as one line (its message says what was wrong and what to do). */
 export class UsageError extends Error {
@@ -31,7 +32,8 @@ export function isUserError(e: unknown): boolean {
     e instanceof NotTracingError ||
     e instanceof SnapshotFormatError ||
     e instanceof FileExistsError ||
-    e instanceof TracingSetupError
+    e instanceof TracingSetupError ||
+    e instanceof EnvironmentError
   ) {
     return true;
   }

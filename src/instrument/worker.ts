@@ -40,6 +40,8 @@ function sharedWorker(): { worker: Worker; pending: Map<number, Pending> } {
   const worker = new Worker(workerEntry(fileURLToPath(import.meta.url)), {
     workerData: CHANNEL,
     resourceLimits: { stackSizeMb: STACK_MB },
+    // Not the parent's --import preloads (a tracing hook would instrument Binaryen itself).
+    execArgv: [],
   });
   const pending = new Map<number, Pending>();
   const current = { worker, pending };
