@@ -18,33 +18,6 @@ import {
 /** A function exported by the table, called by the instrumented target. */
 type WasmFunction = (...args: number[]) => void;
 
-/** The exports of build/tracetable.wasm (assembly/index.ts). */
-export interface TraceTableExports {
-  readonly memory: WebAssembly.Memory;
-  readonly FRAMES: WebAssembly.Global;
-  readonly alloc: WasmFunction;
-  readonly free: WasmFunction;
-  readonly realloc: WasmFunction;
-  readonly alloc1: WasmFunction;
-  readonly realloc1: WasmFunction;
-  readonly reportFrames: WebAssembly.Global;
-  readonly sampleCountdown: WebAssembly.Global;
-  readonly freeFilter: WebAssembly.Global;
-  start(nframe: number): number;
-  stop(): void;
-  clearTraces(): void;
-  isTracing(): number;
-  getTracebackLimit(): number;
-  resetPeak(): void;
-  setSampling(interval: number, seedLo: number, seedHi: number): number;
-  setReallocZeroFrees(frees: number): void;
-  setMemoryLimit(bytes: number): void;
-  findBlock(ptr: number): number;
-  tracebackAddress(id: number): number;
-  tracemallocMemory(): number;
-  layout(): number;
-}
-
 /**
  * What the instrumented target imports under the module name "tracemalloc" (docs/abi.md §2).
  * A type alias, not an interface, so that it is assignable to WebAssembly.ModuleImports.
@@ -61,6 +34,25 @@ export type TracemallocImports = {
   readonly sampleCountdown: WebAssembly.Global;
   /** Bit FREEBUCKET(ptr) set: the wrapper calls free(ptr); 0 while not tracing, all ones in exact mode. */
   readonly freeFilter: WebAssembly.Global;
+};
+
+/** The exports of build/tracetable.wasm (assembly/index.ts): the target's imports, and the host's controls. */
+export type TraceTableExports = TracemallocImports & {
+  readonly memory: WebAssembly.Memory;
+  readonly FRAMES: WebAssembly.Global;
+  start(nframe: number): number;
+  stop(): void;
+  clearTraces(): void;
+  isTracing(): number;
+  getTracebackLimit(): number;
+  resetPeak(): void;
+  setSampling(interval: number, seedLo: number, seedHi: number): number;
+  setReallocZeroFrees(frees: number): void;
+  setMemoryLimit(bytes: number): void;
+  findBlock(ptr: number): number;
+  tracebackAddress(id: number): number;
+  tracemallocMemory(): number;
+  layout(): number;
 };
 
 /** The bytes of a table module, or a (promised) fetch Response for them. */
