@@ -16,6 +16,8 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Snapshot, Traceback } from '../src/snapshot/index.js';
 import { dumpSnapshotSync, loadSnapshotSync } from '../src/snapshot/file.js';
+// The same interpreter the snapshot tests use as their oracle.
+import { findPython } from '../test/snapshot/helpers.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -101,24 +103,6 @@ function time(runs: number, fn: () => void): { wall: number[]; cpu: number[] } {
 }
 
 // ── CPython ────────────────────────────────────────────────────────────────────────────────
-
-function findPython(): { command: string; env: NodeJS.ProcessEnv; version: string } | undefined {
-  const candidates: [string, NodeJS.ProcessEnv][] = [];
-  if (process.env.TRACEMALLOC_PYTHON) candidates.push([process.env.TRACEMALLOC_PYTHON, process.env]);
-  candidates.push(['python3.12', { ...process.env, PYENV_VERSION: process.env.PYENV_VERSION ?? '3.12' }]);
-  candidates.push(['python3', process.env]);
-  for (const [command, env] of candidates) {
-    const r = spawnSync(command, ['-c', 'import sys, tracemalloc; print(sys.executable); print(sys.version.split()[0])'], {
-      env,
-      encoding: 'utf8',
-    });
-    if (r.status === 0) {
-      const [exe, version] = r.stdout.trim().split('\n');
-      return { command: exe || command, env, version: version ?? '?' };
-    }
-  }
-  return undefined;
-}
 
 const PY_SCRIPT = String.raw`
 import json, sys, time, os, statistics as st, tracemalloc

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { TraceTable } from '../../src/host/traceTable.js';
 import { loadTableModuleSync } from '../../src/host/tableWasmNode.js';
 import { HEADER_SIZE } from '../../src/host/tableLayout.js';
+import { xorshift32 as rng } from '../support/random.js';
 
 type Call = (...args: number[]) => void;
 
@@ -270,16 +271,6 @@ describe('TraceTable: the API', () => {
   });
 });
 
-/** xorshift32, for the model test's fixed-seed randomness. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-}
 
 interface ModelBlock { size: number; frames: number[]; total: number }
 

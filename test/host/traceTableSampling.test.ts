@@ -9,6 +9,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { TraceTable } from '../../src/host/traceTable.js';
+import { xorshift32 as rng } from '../support/random.js';
 
 type Call = (...args: number[]) => void;
 
@@ -17,16 +18,6 @@ function alloc(t: TraceTable, ptr: number, size: number): void {
   (t.imports.alloc as Call)(ptr, size, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-/** xorshift32 for the workload (not the table's generator). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-}
 
 /** A mix of sizes like a real heap: mostly small, some medium, a few large. */
 function sizes(n: number, seed: number): Uint32Array {

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { instrumentInWorker } from '../../src/instrument/worker.js';
 import { addMalloc } from '../support/fuzzModules.js';
+import { randomBytes } from '../support/random.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261127);
@@ -23,18 +24,6 @@ const FEATURES = [
   '--enable-simd', '--enable-multivalue', '--enable-reference-types', '--enable-exception-handling', '--enable-tail-call',
 ];
 
-/** xorshift32: the same bytes on every machine for a given seed. */
-function randomBytes(seed: number, n: number): Uint8Array {
-  let x = seed >>> 0 || 1;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** How each fuzz module is given its malloc (see test/support/fuzzModules.ts). */
 const PREPARE = {

@@ -5,6 +5,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { xorshift32 } from '../support/random.js';
+
+/** xorshift32: the same sequence on every machine for a given seed. */
+export const rng = xorshift32;
 
 export const CLI = 'dist/cli/main.js';
 export const WASM_AS = 'node_modules/.bin/wasm-as';
@@ -47,16 +51,6 @@ export function scratch(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `wtm-rel-${prefix}-`));
 }
 
-/** xorshift32: the same sequence on every machine for a given seed. */
-export function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-}
 
 /** `bytes` with `flips` random bits flipped (seeded). */
 export function flipBits(bytes: Uint8Array, next: () => number, flips: number): Uint8Array {
