@@ -7,7 +7,6 @@
  * allocator (wrapAllocator.ts), add `__tracemalloc_init` and the site table (siteTable.ts).
  */
 import binaryen from 'binaryen';
-import { createHash } from 'node:crypto';
 import {
   KNOWN_ALLOCATORS,
   detectAllocators,
@@ -34,6 +33,7 @@ import { wrapAllocator } from './wrapAllocator.js';
 import { allocatorsFromGlue } from './emscriptenGlue.js';
 import { allocatorsBehindBindgen } from './wasmBindgen.js';
 import { memoriesOf, type MemoryShape } from './memories.js';
+import { sha256Hex } from './sha256.js';
 
 const CALL = expressionId('Call');
 const CALL_INDIRECT = expressionId('CallIndirect');
@@ -98,7 +98,7 @@ export function instrument(original: Uint8Array, options: InstrumentOptions = {}
     throw new InstrumentError('this module is already instrumented by wasm-tracemalloc (it has a tracemalloc.sites section); instrument the original instead');
   }
   checkMemories(memoriesOf(original));
-  const originalHash = createHash('sha256').update(original).digest('hex');
+  const originalHash = sha256Hex(original);
   const codeCalls = findCallInstructions(original);
   let module: binaryen.Module;
   try {
