@@ -49,7 +49,6 @@ test('web-tree-sitter debug build: the line of every call site equals llvm-symbo
 
 test(
   'web-tree-sitter debug build: inlined frames of every call site equal llvm-symbolizer-14 --inlining',
-  { todo: '223 of 23990 stacks in dlmalloc name tmalloc_small where LLVM (and the source lines) say tmalloc_large: this build has .debug_info ranges ending past 4 GiB, which the scope tree ignores (issue 6)' },
   async (t) => {
     if (!haveTool(SYMBOLIZER)) return t.skip(`${SYMBOLIZER} not installed (Debian llvm-14)`);
     const bytes = readFileSync(WASM);

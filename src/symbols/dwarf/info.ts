@@ -89,14 +89,13 @@ export interface Scope {
   callColumn: number;
 }
 
-/** The scope tree of one unit, with an index of its top-level scopes by address. */
+/** The scope tree of one unit, with its address map. */
 export interface UnitScopes {
   scopes: Scope[];
-  /** Top-level scope ranges sorted by lo: lo[i], hi[i], scope index, and the running max of hi. */
-  topLo: Uint32Array;
-  topHi: Uint32Array;
-  topScope: Uint32Array;
-  topMaxHi: Uint32Array;
+  /** Address map sorted by start: from starts[i] up to ends[i], the innermost scope is owners[i]. */
+  starts: Uint32Array;
+  ends: Uint32Array;
+  owners: Int32Array;
 }
 
 /** The name parts of one DIE. */
@@ -131,40 +130,20 @@ export class DebugInfo {
   scopeChain(unit: CompileUnit, address: number): Scope[] {
     const s = this.scopesOf(unit);
     if (!s) return [];
-    // The last top-level range starting at or before the address, then back while ranges may still reach it.
     let lo = 0;
-    let hi = s.topLo.length - 1;
+    let hi = s.starts.length - 1;
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (s.topLo[mid]! <= address) {
+      if (s.starts[mid]! <= address) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    let top = -1;
-    for (let i = found; i >= 0 && s.topMaxHi[i]! > address; i--) {
-      if (address < s.topHi[i]!) {
-        top = s.topScope[i]!;
-        break;
-      }
-    }
-    if (top < 0) return [];
-    const chain = [s.scopes[top]!];
-    for (;;) {
-      const cur = chain[chain.length - 1]!;
-      let next: Scope | undefined;
-      for (const c of cur.children) {
-        const child = s.scopes[c]!;
-        if (rangesContain(child.ranges, address)) {
-          next = child;
-          break;
-        }
-      }
-      if (!next) break;
-      chain.push(next);
-    }
-    return chain;
+    if (found < 0 || address >= s.ends[found]!) return [];
+    const chain: Scope[] = [];
+    for (let at = s.owners[found]!; at >= 0; at = s.scopes[at]!.parent) chain.push(s.scopes[at]!);
+    return chain.reverse();
   }
 
   /** The scope tree of `unit`, read once (null if the unit fails to decode). */
@@ -388,7 +367,9 @@ export class DebugInfo {
     if (rangesForm !== 0) ranges = this.readRanges(unit, rangesForm, rangesRaw);
     else if (low !== undefined && highForm !== 0) ranges = pcRange(ctx, low, highForm, highRaw);
     else return undefined;
-    ranges = liveRanges(ranges);
+    // A scope's range past 4 GiB is clamped, not dropped: the later-start rule of the address map (indexScopes) keeps
+    // it from claiming its siblings' code, and dropping it would lose a frame llvm-symbolizer shows.
+    ranges = liveRanges(ranges, true);
     if (ranges.length === 0) return undefined;
     return {
       dieOffset,
@@ -539,13 +520,15 @@ function pcRange(ctx: FormContext, low: number, highForm: number, highRaw: RawVa
 /**
  * Drops empty ranges, ranges of dead code (start 0 or a tombstone) and ranges that end past 4 GiB
  * (no Wasm32 code is there: Binaryen's DWARF rewriting leaves such `high_pc`s behind, and taking
- * them at face value would claim every later address).
+ * a unit's at face value would claim every later address). With `clampPast4GiB`, such a range
+ * ends at 4 GiB instead.
  */
-function liveRanges(ranges: number[]): number[] {
+function liveRanges(ranges: number[], clampPast4GiB = false): number[] {
   const out: number[] = [];
   for (let i = 0; i < ranges.length; i += 2) {
     const lo = ranges[i]!;
-    const hi = ranges[i + 1]!;
+    let hi = ranges[i + 1]!;
+    if (clampPast4GiB && hi > 0xffffffff) hi = 0xffffffff;
     if (lo < hi && lo !== 0 && lo < TOMBSTONE_MIN && hi <= 0xffffffff) out.push(lo, hi);
   }
   return out;
@@ -648,26 +631,52 @@ export function rangesContain(ranges: readonly number[], address: number): boole
   return false;
 }
 
-/** Builds the address index of the top-level scopes. */
+/**
+ * Builds the address map of a unit's scopes as llvm-symbolizer does (DWARFUnit::updateAddressDieMap):
+ * scopes in DIE order, each range laid over the entry it starts in, which it splits; a later start
+ * wins. With nested, disjoint ranges this is plain containment; with the overlapping ranges that
+ * Binaryen's DWARF rewriting leaves (high_pcs far past the code) it gives the frames a debugger shows.
+ */
 function indexScopes(scopes: Scope[]): UnitScopes {
-  const entries: [number, number, number][] = [];
-  scopes.forEach((s, i) => {
-    if (s.parent >= 0) return;
-    for (let k = 0; k < s.ranges.length; k += 2) entries.push([s.ranges[k]!, s.ranges[k + 1]!, i]);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const owners: number[] = [];
+  const lastAtOrBefore = (address: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! <= address) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  };
+  const set = (start: number, end: number, owner: number): void => {
+    const at = lastAtOrBefore(start);
+    if (at >= 0 && starts[at] === start) {
+      ends[at] = end;
+      owners[at] = owner;
+    } else {
+      starts.splice(at + 1, 0, start);
+      ends.splice(at + 1, 0, end);
+      owners.splice(at + 1, 0, owner);
+    }
+  };
+  scopes.forEach((scope, i) => {
+    for (let k = 0; k < scope.ranges.length; k += 2) {
+      const lo = scope.ranges[k]!;
+      const hi = scope.ranges[k + 1]!;
+      const b = lastAtOrBefore(lo);
+      if (b >= 0 && lo < ends[b]!) {
+        const [bStart, bEnd, bOwner] = [starts[b]!, ends[b]!, owners[b]!];
+        if (hi < bEnd) set(hi, bEnd, bOwner);
+        if (lo > bStart) ends[b] = lo;
+      }
+      set(lo, hi, i);
+    }
   });
-  entries.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
-  const n = entries.length;
-  const topLo = new Uint32Array(n);
-  const topHi = new Uint32Array(n);
-  const topScope = new Uint32Array(n);
-  const topMaxHi = new Uint32Array(n);
-  let maxHi = 0;
-  entries.forEach(([lo, hi, i], k) => {
-    topLo[k] = lo;
-    topHi[k] = hi;
-    topScope[k] = i;
-    maxHi = Math.max(maxHi, hi);
-    topMaxHi[k] = maxHi;
-  });
-  return { scopes, topLo, topHi, topScope, topMaxHi };
+  return { scopes, starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), owners: Int32Array.from(owners) };
 }
