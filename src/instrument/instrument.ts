@@ -142,7 +142,9 @@ function instrumentModule(
   const detectedNames = new Set(detected.map((a) => a.name));
   const inner = innerAllocators(graph, detectedNames, new Set(detected.filter((a) => a.imported).map((a) => a.name)));
   const allocators = detected.filter((a) => !inner.has(a.name));
-  const reach = findReachingFunctions(graph, allocators.map((a) => a.name));
+  // Frees need no call-site stack (the table looks the block up by pointer), so only the allocating
+  // functions decide which functions keep one: a loop that only frees pays nothing.
+  const reach = findReachingFunctions(graph, allocators.filter((a) => a.shape !== 'free').map((a) => a.name));
   const allocatorNames = new Set(allocators.map((a) => a.name));
 
   addTracerGlobalsAndImports(module);
