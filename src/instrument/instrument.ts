@@ -67,6 +67,12 @@ export interface InstrumentOptions {
    * minified names (`f`, `Ia`) that only the glue maps to `_malloc`/`_free`.
    */
   glue?: { source: string; name?: string };
+  /**
+   * Also call `tracemalloc.enterAllocator()` / `tracemalloc.leaveAllocator()` around every
+   * outermost allocator call (docs/abi.md §2): what `wasm-tracemalloc bench` times the allocator
+   * and finds who grew the memory with. Off by default: plain tracing never pays for it.
+   */
+  allocatorHooks?: boolean;
 }
 
 /** What `instrument` did, for `--explain` and for tests. */
@@ -147,7 +153,8 @@ function instrumentModule(
   const reach = findReachingFunctions(graph, allocators.filter((a) => a.shape !== 'free').map((a) => a.name));
   const allocatorNames = new Set(allocators.map((a) => a.name));
 
-  addTracerGlobalsAndImports(module);
+  const hooks = options.allocatorHooks === true;
+  addTracerGlobalsAndImports(module, hooks);
   const sites: Site[] = [];
   let sitesWithoutOffset = 0;
   let instrumentedFunctions = 0;
@@ -174,7 +181,7 @@ function instrumentModule(
       return sites.length;
     });
   }
-  const originals = allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a) }));
+  const originals = allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a, hooks) }));
   addInitFunction(module, originals);
   module.addCustomSection(SITE_TABLE_SECTION, encodeSiteTable({ maxFrames: MAX_FRAMES, originalHash, sites }));
   module.runPasses(['strip-dwarf']);

@@ -17,6 +17,12 @@ export const IMPORT_FREE = 'tm_import_free';
 export const IMPORT_REALLOC = 'tm_import_realloc';
 export const IMPORT_ALLOC1 = 'tm_import_alloc1';
 export const IMPORT_REALLOC1 = 'tm_import_realloc1';
+/**
+ * Optional allocator hooks (docs/abi.md §2, InstrumentOptions.allocatorHooks): called on entry
+ * to and exit from every outermost allocator call, for `wasm-tracemalloc bench`.
+ */
+export const IMPORT_ENTER_ALLOCATOR = 'tm_import_enter_allocator';
+export const IMPORT_LEAVE_ALLOCATOR = 'tm_import_leave_allocator';
 /** The table's `reportFrames`: nframe while tracing, else 0 (an imported mutable global). */
 export const G_REPORT_FRAMES = 'tm_report_frames';
 /** The table's `sampleCountdown`: bytes left before the next sample point, −Infinity in exact mode (mutable f64). */
@@ -29,8 +35,15 @@ export const FREE_HASH = 0x9e3779b1 | 0;
 export const FREE_BUCKET_SHIFT = 27;
 
 
-/** Adds the shadow-stack globals and the trace-table imports to `module`. */
-export function addTracerGlobalsAndImports(module: binaryen.Module): void {
+/**
+ * Adds the shadow-stack globals and the trace-table imports to `module`; with `allocatorHooks`,
+ * also `tracemalloc.enterAllocator` and `tracemalloc.leaveAllocator` (both `() → ()`).
+ */
+export function addTracerGlobalsAndImports(module: binaryen.Module, allocatorHooks = false): void {
+  if (allocatorHooks) {
+    module.addFunctionImport(IMPORT_ENTER_ALLOCATOR, 'tracemalloc', 'enterAllocator', binaryen.none, binaryen.none);
+    module.addFunctionImport(IMPORT_LEAVE_ALLOCATOR, 'tracemalloc', 'leaveAllocator', binaryen.none, binaryen.none);
+  }
   for (const g of [G_DEPTH, G_BASE, G_MASK, G_GUARD]) module.addGlobal(g, binaryen.i32, true, module.i32.const(0));
   const frames = Array.from({ length: MAX_FRAMES }, () => binaryen.i32);
   module.addFunctionImport(IMPORT_ALLOC, 'tracemalloc', 'alloc', binaryen.createType([binaryen.i32, binaryen.i32, binaryen.i32, ...frames]), binaryen.none);

@@ -42,6 +42,11 @@
  * that calls another one (dlmalloc's realloc → malloc, operator new → malloc) report only the
  * outermost call. A trap inside the original leaves the guard set; the trapped instance is
  * not usable afterwards anyway.
+ *
+ * With `allocatorHooks` (the bench command), the outermost call is also bracketed by calls to
+ * `tracemalloc.enterAllocator()` and `tracemalloc.leaveAllocator()`: `(call $tm_enter)` before
+ * `guard = 1` and `(call $tm_leave)` after `guard = 0`, so the host can time the allocator and
+ * see which call grew the memory. Nested calls (guard set) are not bracketed.
  */
 import binaryen from 'binaryen';
 import type { AllocatorFunction } from './allocators.js';
@@ -58,6 +63,8 @@ import {
   IMPORT_FREE,
   IMPORT_REALLOC,
   IMPORT_REALLOC1,
+  IMPORT_ENTER_ALLOCATOR,
+  IMPORT_LEAVE_ALLOCATOR,
   frameLoads,
   totalFrames,
 } from './shadowStackGlobals.js';
@@ -65,8 +72,11 @@ import {
 /** Suffix of the function that keeps an allocator's original body (or import). */
 const ORIGINAL_SUFFIX = '$tm_orig';
 
-/** Wraps `allocator` in `module`; returns the internal name of the original. */
-export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunction): string {
+/**
+ * Wraps `allocator` in `module`; returns the internal name of the original. `allocatorHooks`:
+ * bracket the outermost call with the enter/leave imports (added by addTracerGlobalsAndImports).
+ */
+export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunction, allocatorHooks = false): string {
   const ref = module.getFunction(allocator.name);
   const info = binaryen.getFunctionInfo(ref);
   const original = allocator.name + ORIGINAL_SUFFIX;
@@ -86,7 +96,7 @@ export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunct
     resultLocal = functionAddVar(ref, binaryen.i32);
     countdownLocal = functionAddVar(ref, binaryen.f64);
   }
-  functionSetBody(wrapperRef, wrapperBody(module, allocator, original, params, info.results, resultLocal, countdownLocal));
+  functionSetBody(wrapperRef, wrapperBody(module, allocator, original, params, info.results, resultLocal, countdownLocal, allocatorHooks));
   return original;
 }
 
@@ -98,11 +108,19 @@ function wrapperBody(
   results: number,
   resultLocal: number,
   countdownLocal: number,
+  allocatorHooks: boolean,
 ): number {
   const i32 = binaryen.i32;
   const param = (i: number): number => module.local.get(i, params[i]!);
   const callOriginal = (): number => module.call(original, params.map((_, i) => param(i)), results);
-  const guard = (value: number): number => module.global.set(G_GUARD, module.i32.const(value));
+  // guard(1) opens and guard(0) closes the outermost call: the hooks, if any, sit just outside.
+  const setGuard = (value: number): number => module.global.set(G_GUARD, module.i32.const(value));
+  const guard = (value: number): number => {
+    if (!allocatorHooks) return setGuard(value);
+    return value === 1
+      ? module.block(null, [module.call(IMPORT_ENTER_ALLOCATOR, [], binaryen.none), setGuard(1)])
+      : module.block(null, [setGuard(0), module.call(IMPORT_LEAVE_ALLOCATOR, [], binaryen.none)]);
+  };
   const result = (): number => module.local.get(resultLocal, i32);
   const passThrough = module.if(
     module.global.get(G_GUARD, i32),
