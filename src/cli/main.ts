@@ -10,6 +10,7 @@ import { runCommand } from './run.js';
 import { instrumentCommand } from './instrumentCommand.js';
 import { compareCommand, statsCommand } from './statsCommand.js';
 import { exportCommand, reportCommand } from './exportCommand.js';
+import { benchCommand } from './benchCommand.js';
 import { isUserError, userErrorMessage } from './errors.js';
 
 function positiveInteger(value: string): number {
@@ -116,6 +117,21 @@ withReportOptions(
 ).action((oldPath: string, newPath: string, options) => {
   process.exitCode = compareCommand(oldPath, newPath, options);
 });
+
+program
+  .command('bench')
+  .description("run WASI builds under an allocator probe and compare their allocators: counts, sizes, peak live bytes vs memory, who grew it, lifetimes, time")
+  .argument('<modules...>', 'one or more .wasm files (WASI commands), then -- and the arguments every one of them gets')
+  .option('-n, --nframe <n>', 'frames kept per "who grew the memory" stack, 1-16', frameCount, 4)
+  .option('-l, --limit <n>', 'rows in the growth and temporary-site lists', positiveInteger, 5)
+  .option('--json <file>', 'also write the reports as JSON (- for stdout)')
+  .option('--root <dir>', 'show source files relative to this directory')
+  .option('--dir <guest=host>', 'preopen a host directory for the programs (repeatable)', collect, [])
+  .option('--env <name=value>', 'set an environment variable for the programs (repeatable)', collect, [])
+  .passThroughOptions()
+  .action(async (modules: string[], options) => {
+    process.exitCode = await benchCommand(modules, options);
+  });
 
 withFilters(
   program

@@ -25,7 +25,8 @@ export interface RunOptions {
   env: string[];
 }
 
-function pairs(values: string[], flag: string): Record<string, string> {
+/** `NAME=VALUE` options (--env, --dir) as a record; a UsageError names the malformed one. */
+export function pairs(values: string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
