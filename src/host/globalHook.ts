@@ -16,11 +16,11 @@
  * frames by function and offset.
  */
 import { fileURLToPath } from 'node:url';
-import { AllocatorNotFoundError, KNOWN_ALLOCATORS } from '../instrument/allocators.js';
-import { allocatorsFromGlue } from '../instrument/emscriptenGlue.js';
-import { readNameSection, readWasmModule, customSection, Symbolizer } from '../symbols/index.js';
+import { AllocatorNotFoundError } from '../instrument/allocators.js';
+import { Symbolizer } from '../symbols/index.js';
 import { glueInstrumentOptions } from './emscripten.js';
 import { TracingSetupError } from './errors.js';
+import { mayHaveAllocator, namedAllocators } from './allocatorFilter.js';
 import {
   attachTracer, bufferBytes, compileTraced, resolveNframe, type InstantiateOptions, type TracedInstance, type TracedModule,
 } from './instantiate.js';
@@ -76,6 +76,8 @@ function calledByNodeInternals(): boolean {
 }
 
 const THIS_FILE = fileURLToPath(import.meta.url);
+
+export { mayHaveAllocator } from './allocatorFilter.js';
 
 /** The hook in place, if any. */
 export function currentWasmHook(): WasmHook | null {
@@ -266,42 +268,4 @@ class DeferredSiteFrames extends SiteFrames {
   override framesOf(siteId: number) {
     return (this.symbolized ?? this.unsymbolized).framesOf(siteId);
   }
-}
-
-/** Function names the user or the glue gave: they count as allocators for the default filter. */
-function namedAllocators(instrument: InstantiateOptions['instrument']): Set<string> {
-  const names = new Set<string>();
-  for (const spec of instrument?.allocators ?? []) if (typeof spec.function === 'string') names.add(spec.function);
-  if (instrument?.glue !== undefined) {
-    for (const spec of allocatorsFromGlue(instrument.glue.source, instrument.glue.name)) if (typeof spec.function === 'string') names.add(spec.function);
-  }
-  return names;
-}
-
-const MEMORY_SECTION = 5;
-const ALLOCATING_NAMES = new Set(Object.entries(KNOWN_ALLOCATORS).filter(([, shape]) => shape !== 'free').map(([name]) => name));
-
-/**
- * Whether a module may have an allocator, from names alone (the instrumenter decides for sure):
- * it has a memory, and an import, export or function name is an allocating entry point.
- */
-export function mayHaveAllocator(bytes: Uint8Array, extraNames: ReadonlySet<string> = new Set()): boolean {
-  let module: WebAssembly.Module;
-  try {
-    module = new engine.Module(bytes as Uint8Array<ArrayBuffer>);
-  } catch {
-    return false; // the engine will say what is wrong when the caller compiles it
-  }
-  const imports = WebAssembly.Module.imports(module);
-  const exports = WebAssembly.Module.exports(module);
-  const info = readWasmModule(bytes);
-  const hasMemory = imports.some((i) => i.kind === 'memory') || info.sections.some((s) => s.id === MEMORY_SECTION);
-  if (!hasMemory) return false;
-  const isAllocator = (name: string): boolean => ALLOCATING_NAMES.has(name) || extraNames.has(name);
-  if (imports.some((i) => i.kind === 'function' && isAllocator(i.name))) return true;
-  if (exports.some((e) => e.kind === 'function' && isAllocator(e.name))) return true;
-  const names = customSection(info, 'name');
-  if (names === undefined) return false;
-  for (const name of readNameSection(names, []).functionNames.values()) if (isAllocator(name)) return true;
-  return false;
 }
