@@ -32,6 +32,7 @@ import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, isInstrumented, type Site
 import { wrapAllocator } from './wrapAllocator.js';
 import { allocatorsFromGlue } from './emscriptenGlue.js';
 import { allocatorsBehindBindgen } from './wasmBindgen.js';
+import { inferAllocatorsFromShape } from './allocatorShapes.js';
 import { memoriesOf, type MemoryShape } from './memories.js';
 import { sha256Hex } from './sha256.js';
 
@@ -84,6 +85,8 @@ export interface InstrumentReport {
   sites: number;
   /** Sites whose original byte offset could not be found (symbolized by function only). */
   sitesWithoutOffset: number;
+  /** What the instrumenter could not decide (e.g. no realloc found in a stripped module). */
+  warnings: string[];
   /** Time spent instrumenting (reading, rewriting, validating, writing), not loading Binaryen. */
   elapsedMs: number;
 }
@@ -144,7 +147,10 @@ function instrumentModule(
   const named = [...(options.allocators ?? []), ...glueSpecs(options.glue)];
   // A stripped wasm-bindgen module has no allocator names, but its exported shims lead to it.
   const behindBindgen = named.length === 0 && !facts.some((f) => hasKnownName(f)) ? allocatorsBehindBindgen(module, facts) : [];
-  const detected = detectAllocators(facts, [...named, ...behindBindgen], (name) => graph.callers.get(name)?.length ?? 0);
+  const byName = detectAllocators(facts, [...named, ...behindBindgen], (name) => graph.callers.get(name)?.length ?? 0);
+  // No name section naming the allocator (Emscripten -O2/-O3): realloc & co. by their shape.
+  const shapes = facts.some((f) => f.importModule === null && f.name in KNOWN_ALLOCATORS) ? { found: [], warnings: [] } : inferAllocatorsFromShape(module, facts, byName);
+  const detected = [...byName, ...shapes.found];
   const detectedNames = new Set(detected.map((a) => a.name));
   const inner = innerAllocators(graph, detectedNames, new Set(detected.filter((a) => a.imported).map((a) => a.name)));
   const allocators = detected.filter((a) => !inner.has(a.name));
@@ -193,7 +199,7 @@ function instrumentModule(
     bytes,
     sites,
     originalHash,
-    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset, elapsedMs: 0 },
+    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset, warnings: shapes.warnings, elapsedMs: 0 },
   };
 }
 
