@@ -24,11 +24,14 @@ export interface Outcome {
 }
 
 /** `wasm-tracemalloc …` as a user runs it (the built CLI, in a child process). */
-export function cli(args: string[], options: { shell?: string } = {}): Outcome {
+export function cli(args: string[], options: { shell?: string; prefix?: string[] } = {}): Outcome {
   assert.ok(existsSync(CLI), `${CLI} is missing: run \`npx tsc -p tsconfig.json\` first`);
+  const prefix = options.prefix ?? [];
   const r = options.shell !== undefined
     ? spawnSync('bash', ['-c', `${options.shell}; exec "$0" "$@"`, process.execPath, CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })
-    : spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    : prefix.length > 0
+      ? spawnSync(prefix[0]!, [...prefix.slice(1), process.execPath, CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })
+      : spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
   assert.equal(r.error, undefined, String(r.error));
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }

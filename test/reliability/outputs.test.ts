@@ -2,9 +2,11 @@
 // input or an existing file is never replaced without --force (the input never, for
 // `instrument` and `export`), an unwritable destination gets one line and exit code 2, and
 // when a write fails the old file stays whole, byte for byte, with no temporary file left.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, openSync, writeSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALLOC_BASIC, MISBEHAVE, assertOneLineError, cli, scratch } from './helpers.js';
 
@@ -101,14 +103,94 @@ test('the error for an unwritable destination names the destination, not a tempo
   assert.match(r.stderr, /out\.wasm/);
 });
 
-test('a directory without write permission is refused with one line', (t) => {
+test('a directory without write permission is refused with one line (as root: the CLI runs as nobody)', (t) => {
+  // Root writes anywhere, so as root the CLI runs as `nobody` (setpriv, util-linux) in a
+  // directory it may read but not write.
+  let prefix: string[] = [];
   if (process.getuid?.() === 0) {
-    t.skip('running as root: permissions do not stop root from writing');
-    return;
+    if (spawnSync('setpriv', ['--version']).status !== 0) return t.skip('running as root without setpriv (util-linux): cannot drop to an unprivileged user');
+    prefix = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
   }
-  const locked = join(dir, 'locked');
+  const open = mkdtempSync(join(tmpdir(), 'wtm-rel-eacces-'));
+  chmodSync(open, 0o755);
+  const input = join(open, 'in.tmsnap');
+  copyFileSync(snap, input);
+  chmodSync(input, 0o644);
+  const locked = join(open, 'locked');
   mkdirSync(locked, { mode: 0o555 });
-  assertOneLineError(cli(['export', '-F', 'html', '-o', join(locked, 'r.html'), snap]), /EACCES|permission denied/, 'export into a read-only directory');
+  chmodSync(locked, 0o555);
+  const r = cli(['export', '-F', 'html', '-o', join(locked, 'r.html'), input], { prefix });
+  assertOneLineError(r, /r\.html/, 'export into a read-only directory');
+  assert.match(r.stderr, /EACCES|permission denied/);
+  assert.deepEqual(readdirSync(locked), [], 'something was written into the read-only directory');
+  rmSync(open, { recursive: true, force: true });
+});
+
+/**
+ * A small tmpfs mounted for one test (root only, as CI runs): the real ENOSPC and EROFS, not a
+ * simulation. Undefined, with the reason, where mounting is not allowed.
+ */
+function withTmpfs(t: TestContext, sizeKiB: number, body: (mountPoint: string) => void): void {
+  if (process.getuid?.() !== 0) return void t.skip('not root: cannot mount a tmpfs to fill up or make read-only');
+  const mountPoint = mkdtempSync(join(tmpdir(), 'wtm-rel-tmpfs-'));
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKiB}k`, 'tmpfs', mountPoint], { encoding: 'utf8' });
+  if (m.status !== 0) {
+    rmSync(mountPoint, { recursive: true, force: true });
+    return void t.skip(`cannot mount a tmpfs here: ${m.stderr.trim()}`);
+  }
+  try {
+    body(mountPoint);
+  } finally {
+    spawnSync('umount', [mountPoint]);
+    rmSync(mountPoint, { recursive: true, force: true });
+  }
+}
+
+/** Writes to `path` until the file system is full. */
+function fillUp(path: string): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (;;) writeSync(fd, Buffer.alloc(1024));
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ENOSPC') throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('a full disk (ENOSPC) mid-write: one line naming the file, the old file whole, no temporary file', (t) => {
+  withTmpfs(t, 64, (full) => {
+    const target = join(full, 'report.html');
+    writeFileSync(target, OLD);
+    fillUp(join(full, 'pad'));
+    const r = cli(['export', '-F', 'html', '-o', target, '--force', snap]);
+    assertOneLineError(r, /report\.html/, 'export onto a full disk');
+    assert.match(r.stderr, /ENOSPC|no space/);
+    assertWhole(target, OLD, 'export onto a full disk');
+    assertNoTemp(full);
+    // The same for a snapshot written at the end of a run: the run's output is the program's,
+    // and only the snapshot is refused.
+    const snapTarget = join(full, 'run.tmsnap');
+    const rr = cli(['run', '--snapshot', snapTarget, ALLOC_BASIC]);
+    assert.equal(rr.code, 2, rr.stderr);
+    assert.match(rr.stderr, /wasm-tracemalloc: error: .*run\.tmsnap.*(ENOSPC|no space)/);
+    assert.doesNotMatch(rr.stderr, /\n\s+at /);
+    assert.match(rr.stdout, /alloc_basic: .* ok/, 'the program did not run to its end');
+    assertNoTemp(full);
+  });
+});
+
+test('a read-only file system (EROFS): one line, the old file whole', (t) => {
+  withTmpfs(t, 256, (ro) => {
+    const target = join(ro, 'out.wasm');
+    writeFileSync(target, OLD);
+    const remount = spawnSync('mount', ['-o', 'remount,ro', ro], { encoding: 'utf8' });
+    if (remount.status !== 0) return void t.skip(`cannot remount read-only: ${remount.stderr.trim()}`);
+    const r = cli(['instrument', ALLOC_BASIC, '-o', target, '--force']);
+    assertOneLineError(r, /out\.wasm/, 'instrument onto a read-only file system');
+    assert.match(r.stderr, /EROFS|read-only/);
+    assertWhole(target, OLD, 'instrument onto a read-only file system');
+  });
 });
 
 test('a write that fails half-way (file size limit, EFBIG) leaves the old file whole and no temporary file', () => {
