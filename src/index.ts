@@ -18,6 +18,13 @@ export {
 } from './host/emscripten.js';
 export { installWasmHook, currentWasmHook, type WasmHook, type WasmHookOptions } from './host/globalHook.js';
 export { instantiateSideModule, type SideModuleOptions, type TracedSideModule } from './host/sideModule.js';
+export {
+  emscriptenDynamicTracing,
+  LinkedSiteFrames,
+  type EmscriptenDynamicTraceOptions,
+  type EmscriptenDynamicTracing,
+  type LinkedSideModule,
+} from './host/dynamicLinking.js';
 export { TracingSetupError } from './host/errors.js';
 export { EnvironmentError, NFRAME_VARIABLE, CACHE_VARIABLE } from './host/environment.js';
 export { instrumentInWorker as instrument } from './instrument/worker.js';

@@ -75,11 +75,14 @@ export function glueInstrumentOptions(glue: string | URL, base: InstantiateOptio
   return { ...base, glue: { source, name } };
 }
 
+/** How the traced instance is made from the glue's imports (dynamicLinking.ts gives its own). */
+export type TracedInstantiator = (bytes: Uint8Array, imports: WebAssembly.Imports, options: InstantiateOptions) => Promise<TracedInstance>;
+
 /**
  * A `Module.instantiateWasm` that instruments and traces the program. Options are checked now
  * (a bad `$WASM_TRACEMALLOC` or glue file throws here, not inside the glue).
  */
-export function emscriptenInstantiateWasm(options: EmscriptenTraceOptions): EmscriptenTracing {
+export function emscriptenInstantiateWasm(options: EmscriptenTraceOptions, instantiate: TracedInstantiator = instantiateTraced): EmscriptenTracing {
   resolveNframe(options.nframe);
   const bytes = readWasm(options.wasm);
   const { wasm, glue, ...rest } = options;
@@ -95,7 +98,7 @@ export function emscriptenInstantiateWasm(options: EmscriptenTraceOptions): Emsc
   const instantiateWasm: EmscriptenTracing['instantiateWasm'] = (imports, successCallback) => {
     if (called) throw new TracingSetupError('this instantiateWasm was already used: make one per module instance');
     called = true;
-    instantiateTraced(bytes, imports, instantiateOptions).then((t) => {
+    instantiate(bytes, imports, instantiateOptions).then((t) => {
       settle.resolve(t);
       successCallback(t.instance, t.module);
     }, settle.reject);

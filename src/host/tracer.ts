@@ -33,8 +33,16 @@ export class Tracemalloc {
     private readonly siteFrames: SiteFrames,
     readonly module: TracedModuleInfo,
     /** Bytes of the target's shadow-stack block, part of the tracer's own memory. */
-    private readonly shadowStackBytes: number,
+    private shadowStackBytes: number,
   ) {}
+
+  /**
+   * Counts the shadow-stack block of a side module linked into this one (dynamicLinking.ts):
+   * it traces into this table, so its block is this tracer's memory too.
+   */
+  addShadowStackBytes(bytes: number): void {
+    this.shadowStackBytes += bytes;
+  }
 
   /** Starts tracing, keeping at most `nframe` frames per traceback (1 to the compiled depth). */
   start(nframe = 1): void {
