@@ -12,6 +12,27 @@ import { UNKNOWN, decodeSiteTable, SITE_TABLE_SECTION, type SiteTable } from '..
 /** Frame of a site id the site table does not know (0: a frame the instrumenter could not attribute). */
 const UNKNOWN_FRAME = new Frame('<unknown>', 0);
 
+/**
+ * Source files of the C++ and Rust standard libraries: libc++'s and libstdc++'s headers, Rust's
+ * alloc/core/std sources (`/usr/src/rustc-1.63.0/library/alloc/src/alloc.rs`, `/rustc/<hash>/library/…`).
+ */
+const STANDARD_LIBRARY_SOURCE = /\/c\+\+\/v1\/|\/include\/c\+\+\/\d|(?:^|\/)library\/(?:alloc|core|std)\/src\//;
+
+/**
+ * The frames of the call into the allocator without the standard library's plumbing inlined
+ * into it: `new int[n]` is the user's line, but `std::vector::push_back` reaches operator new
+ * through allocator_traits, allocator and __libcpp_allocate, all inlined, and Rust's `Box::new`
+ * through `alloc::alloc::alloc`. Innermost frames from the standard library's sources are
+ * dropped, never the outermost: the function that makes the call stays (an out-of-line library
+ * function, like libc++'s `std::string::push_back`, is a frame of its own, as in the fixture's
+ * answer). Python's tracemalloc likewise shows the line that called `list.append`, not C code.
+ */
+export function withoutInlinedLibraryFrames(frames: readonly Frame[]): readonly Frame[] {
+  let first = 0;
+  while (first < frames.length - 1 && STANDARD_LIBRARY_SOURCE.test(frames[first]!.filename)) first++;
+  return first === 0 ? frames : frames.slice(first);
+}
+
 /** Reads the site table of an instrumented module; a clear error if it was not instrumented. */
 export function readSiteTable(module: WebAssembly.Module): SiteTable {
   const sections = WebAssembly.Module.customSections(module, SITE_TABLE_SECTION);
@@ -50,7 +71,8 @@ export class SiteFrames {
   traceback(siteIds: ArrayLike<number>, totalNframe: number, limit: number): Traceback {
     const frames: Frame[] = [];
     for (let i = 0; i < siteIds.length && frames.length < limit; i++) {
-      for (const f of this.framesOf(siteIds[i]!)) {
+      const siteFrames = this.framesOf(siteIds[i]!);
+      for (const f of i === 0 ? withoutInlinedLibraryFrames(siteFrames) : siteFrames) {
         if (frames.length === limit) break;
         frames.push(f);
       }
