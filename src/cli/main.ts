@@ -75,6 +75,7 @@ program
   .addOption(new Option('-g, --group-by <key>', 'group the report by').choices(['lineno', 'filename', 'traceback']).default('lineno'))
   .option('-c, --cumulative', 'count every frame of a traceback, not only the most recent')
   .option('--root <dir>', 'show source files relative to this directory')
+  .option('--debug-file <file.wasm>', 'the separate DWARF of a -gseparate-dwarf build (default: the file the module names, beside it)')
   .option('--dir <guest=host>', 'preopen a host directory for the program (repeatable)', collect, [])
   .option('--env <name=value>', 'set an environment variable for the program (repeatable)', collect, [])
   .passThroughOptions()

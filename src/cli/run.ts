@@ -21,6 +21,7 @@ export interface RunOptions {
   groupBy: GroupBy;
   cumulative?: boolean;
   root?: string;
+  debugFile?: string;
   dir: string[];
   env: string[];
 }
@@ -56,6 +57,11 @@ export async function runCommand(modulePath: string, args: string[], options: Ru
   }
   if (options.snapshot !== undefined) checkSnapshotDestination(options.snapshot, modulePath, options.force === true);
   const bytes = readInput(modulePath, 'module');
+  // Read up front: a debug file named on the command line that cannot be read is a mistake to fix
+  // before the program runs, not a warning after it.
+  // The path, not the bytes, goes on: the symbolizer's warnings then name the file.
+  const debugFile = options.debugFile;
+  if (debugFile !== undefined) readInput(debugFile, 'debug file');
   const name = basename(modulePath);
   // `run app.wasm -- a b`: the `--` only ends our options; the program gets `a b`.
   const programArgs = args[0] === '--' ? args.slice(1) : args;
@@ -69,10 +75,13 @@ export async function runCommand(modulePath: string, args: string[], options: Ru
     moduleName: name,
     modulePath: resolve(modulePath),
     root: options.root ?? process.cwd(),
+    ...(debugFile !== undefined ? { debugFile } : {}),
   });
   if (result.trap !== null) process.stderr.write(`wasm-tracemalloc: the program trapped: ${result.trap.message}\n`);
   const report = formatTop(result.snapshot, { groupBy: options.groupBy, cumulative: options.cumulative ?? false, limit: options.limit });
   process.stderr.write(`${report}\n`);
+  // After the report: the debug info is read while the snapshot's frames are named.
+  for (const w of new Set(result.traced.symbolWarnings())) process.stderr.write(`wasm-tracemalloc: warning: ${w}\n`);
   if (options.snapshot !== undefined) {
     dumpSnapshotSync(result.snapshot, options.snapshot, { force: options.force === true });
     process.stderr.write(`snapshot written to ${options.snapshot}\n`);

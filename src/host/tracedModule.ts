@@ -10,7 +10,7 @@ import type { InstrumentOptions, InstrumentReport } from '../instrument/instrume
 import type { SiteTable } from '../instrument/siteTable.js';
 import { isInstrumented } from '../instrument/siteTable.js';
 import { sha256Hex } from '../instrument/sha256.js';
-import { Symbolizer } from '../symbols/index.js';
+import { Symbolizer, type SymbolizerOptions } from '../symbols/index.js';
 import { nframeFromEnvironment } from './environment.js';
 import { TracingSetupError } from './errors.js';
 import type { CacheSetting } from './moduleCache.js';
@@ -32,6 +32,11 @@ export interface InstantiateOptions {
   root?: string | undefined;
   /** Path of the original module file (to find a separate debug file or source map). */
   modulePath?: string | undefined;
+  /**
+   * The separate DWARF of a `-gseparate-dwarf` / split build (bytes, or a path read with
+   * `readFile`): its line tables name the frames. Absent: looked for as the module names it.
+   */
+  debugFile?: Uint8Array | string | undefined;
   /**
    * The original module, when the source is already instrumented (for symbolization). `null`
    * says "there is none": frames are then named by function index and code offset.
@@ -65,6 +70,11 @@ export interface TracedInstance {
   version: string;
   /** True when the instrumented module came from the cache (Binaryen did not run). */
   fromCache: boolean;
+  /**
+   * What the symbolizer could not use (bad or mismatched debug info, a refused source map), one
+   * line each. Debug info is read on the first lookup, so ask after taking a snapshot.
+   */
+  symbolWarnings(): string[];
 }
 
 /** What instantiateTraced accepts: a module's bytes, or a compiled module that is already instrumented. */
@@ -151,10 +161,13 @@ export async function compileTracedWith(instrumenter: Instrumenter, source: Trac
 }
 
 /** What the symbolizer needs of the options. */
-export function symbolizerOptions(options: InstantiateOptions): { root?: string | undefined; modulePath?: string | undefined; readFile?: InstantiateOptions['readFile'] } {
-  return options.readFile === undefined
-    ? { root: options.root, modulePath: options.modulePath }
-    : { root: options.root, modulePath: options.modulePath, readFile: options.readFile };
+export function symbolizerOptions(options: InstantiateOptions): SymbolizerOptions {
+  const out: SymbolizerOptions = {};
+  if (options.root !== undefined) out.root = options.root;
+  if (options.modulePath !== undefined) out.modulePath = options.modulePath;
+  if (options.debugFile !== undefined) out.debugFile = options.debugFile;
+  if (options.readFile !== undefined) out.readFile = options.readFile;
+  return out;
 }
 
 /** A compiled module that must already be instrumented; its original is options.original. */
@@ -237,6 +250,7 @@ export function attachTracer(
   const slotBytes = (instance.exports[SLOT_BYTES_EXPORT] as () => number)();
   const tracemalloc = new Tracemalloc(table, siteFrames, { name: options.moduleName ?? '', hash: traced.hash }, slotBytes);
   if (nframe > 0) tracemalloc.start(nframe);
-  return { instance, module: traced.module, tracemalloc, report: traced.report, version, fromCache: traced.fromCache };
+  const symbolWarnings = (): string[] => traced.symbolizer?.warnings ?? [];
+  return { instance, module: traced.module, tracemalloc, report: traced.report, version, fromCache: traced.fromCache, symbolWarnings };
 }
 

@@ -35,6 +35,8 @@ export interface RunWasiOptions {
   root?: string;
   /** Path of the original module (finds a separate debug file or source map beside it). */
   modulePath?: string;
+  /** The separate DWARF of a split build (see InstantiateOptions.debugFile). */
+  debugFile?: Uint8Array | string;
   /** When the module given is already instrumented: its original, or null (see InstantiateOptions). */
   original?: Uint8Array | null;
   /** Instrumenter options (e.g. naming the allocator). */
@@ -71,6 +73,7 @@ export async function runWasi(original: Uint8Array, options: RunWasiOptions = {}
     moduleName: options.moduleName,
     root: options.root,
     modulePath: options.modulePath,
+    debugFile: options.debugFile,
     nframe,
     original: options.original,
     instrument: options.instrument,

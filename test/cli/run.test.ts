@@ -88,3 +88,37 @@ test('instrument: writes a module that validates, refuses to overwrite the input
   assert.equal(self.code, 2);
   assert.match(self.stderr, /is the input module/);
 });
+
+test('run --debug-file: a module stripped of its DWARF gets its lines from the separate debug file; a mismatched one is a warning, an unreadable one an error', async () => {
+  const { editCustomSections } = await import('../symbols/support/fixtures.js');
+  const original = readFileSync(FIXTURE);
+  // What `-gseparate-dwarf` leaves: the same code without .debug_* sections, and the DWARF apart.
+  const stripped = editCustomSections(original, (name, payload) => (name.startsWith('.debug_') ? null : payload));
+  const module = join(scratch, 'split.wasm');
+  const debug = join(scratch, 'split.debug.wasm');
+  writeFileSync(module, stripped);
+  writeFileSync(debug, original);
+  const reportLines = (stderr: string) => stderr.split('\n').filter((l) => / size=/.test(l)).map((l) => l.split(':').slice(0, 2).join(':'));
+  const want = reportLines(cli('run', '--root', 'fixtures/src', FIXTURE).stderr);
+  assert.ok(want.length >= 5 && want.every((l) => /^c\/alloc_basic\.c:\d+$/.test(l)), want.join('\n'));
+
+  const without = cli('run', '--root', 'fixtures/src', module);
+  assert.equal(without.code, 0, without.stderr);
+  assert.ok(reportLines(without.stderr).every((l) => !/alloc_basic\.c/.test(l)), 'lines without any DWARF?');
+
+  const withDebug = cli('run', '--root', 'fixtures/src', '--debug-file', debug, module);
+  assert.equal(withDebug.code, 0, withDebug.stderr);
+  assert.deepEqual(reportLines(withDebug.stderr), want);
+  assert.doesNotMatch(withDebug.stderr, /warning/);
+
+  // Another program's DWARF: refused with a warning, never wrong lines.
+  const other = cli('run', '--root', 'fixtures/src', '--debug-file', 'fixtures/wasi/churn.wasm', module);
+  assert.equal(other.code, 0, other.stderr);
+  assert.match(other.stderr, /^wasm-tracemalloc: warning: debug file fixtures\/wasi\/churn\.wasm does not match the module .*; its DWARF is not used$/m);
+  assert.ok(reportLines(other.stderr).every((l) => !/\.c:/.test(l)), other.stderr);
+
+  const missing = cli('run', '--debug-file', join(scratch, 'nope.wasm'), module);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^wasm-tracemalloc: error: cannot read the debug file .*nope\.wasm: no such file\n$/);
+  assert.equal(missing.stdout, '', 'the program ran although the debug file could not be read');
+});
