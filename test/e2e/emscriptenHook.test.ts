@@ -1,6 +1,6 @@
 // The global hook on Emscripten 3.1.6 glue that accepts nothing (CommonJS, -sENVIRONMENT=node,
 // loads its .wasm from a fixed path and calls process.exit): run as a user would, in a child
-// process with `node --import dist/host/preload.js`, which installs the hook and prints the
+// process with `node --import dist/cli/preload.js`, which installs the hook and prints the
 // top report at exit. Compared with the fixture's known answer (fixtures/src/c/alloc_basic.expected.json).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { loadSnapshotSync } from '../../src/snapshot/file.js';
 import { formatSize } from '../../src/snapshot/index.js';
 import { loadExpected } from '../support/expected.js';
 
-const PRELOAD = 'dist/host/preload.js';
+const PRELOAD = 'dist/cli/preload.js';
 const expected = loadExpected('fixtures/src/c/alloc_basic.expected.json');
 const run = expected.runs[0]!;
 const live = run.program.sites.filter((s) => s.liveBlocks > 0).sort((a, b) => b.liveBytes - a.liveBytes || b.liveBlocks - a.liveBlocks);

@@ -1,7 +1,7 @@
 // Stripped Emscripten release builds traced exactly with nothing named by hand: the -O2 build
 // (exports malloc/free, no names) and the -O3 build (minified, malloc/free known from the glue).
 // realloc, calloc and posix_memalign come from their call-graph shape (allocatorShapes.ts).
-// Run as a user would (child process, `node --import dist/host/preload.js`), compared with the
+// Run as a user would (child process, `node --import dist/cli/preload.js`), compared with the
 // hand-computed answer in fixtures/src/c/alloc_basic.expected.json.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
 import { loadExpected } from '../support/expected.js';
 
-const PRELOAD = 'dist/host/preload.js';
+const PRELOAD = 'dist/cli/preload.js';
 const run = loadExpected('fixtures/src/c/alloc_basic.expected.json').runs[0]!;
 const scratch = mkdtempSync(join(tmpdir(), 'wtm-emstripped-'));
 

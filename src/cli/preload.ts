@@ -1,5 +1,5 @@
 /**
- * `node --import wasm-tracemalloc/dist/host/preload.js app.js`: traces every WebAssembly module
+ * `node --import wasm-tracemalloc/preload app.js`: traces every WebAssembly module
  * the program loads (through the global hook) and prints tracemalloc's top report of each to
  * stderr when the process exits. For glue that cannot be changed. Configured by environment:
  *
@@ -14,13 +14,16 @@
  *
  * Reports are written from the `exit` event, so they come after the program's own output even
  * when the glue calls process.exit(). Only the main thread is traced.
+ *
+ * It lives with the CLI, not in src/host: it prints reports, and the host stays below the report
+ * layer (DESIGN.md: cli uses host and report; host uses snapshot and symbols).
  */
 import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { formatTop } from '../report/top.js';
 import { dumpSnapshotSync } from '../snapshot/file.js';
-import { nframeFromEnvironment } from './environment.js';
-import { installWasmHook } from './globalHook.js';
+import { nframeFromEnvironment } from '../host/environment.js';
+import { installWasmHook } from '../host/globalHook.js';
 import type { AllocatorShape, AllocatorSpec } from '../instrument/allocators.js';
 import { SHAPE_SIGNATURE } from '../instrument/allocators.js';
 
