@@ -4,8 +4,9 @@
 # is missing it names the Debian package that provides it and stops with a non-zero exit.
 #
 # Usage: scripts/build-fixtures.sh [--check] [TARGET...]
-#   TARGET: wasi emscripten rust assemblyscript reliability (the default: all five; reliability:
-#           the misbehaving C programs of test/reliability/, written to wasi/ too), and
+#   TARGET: wasi emscripten rust assemblyscript reliability allocators (the default: all six;
+#           reliability: the misbehaving C programs of test/reliability/, written to wasi/ too;
+#           allocators: heap_phases.c against three allocators, for `bench`), and
 #           tally (= tally-wasi tally-emscripten tally-rust tally-assemblyscript): the
 #           cross-check builds, never committed, that count every allocator call (see
 #           fixtures/src/c/tally/tally.c) or use AssemblyScript's rtrace hooks.
@@ -46,18 +47,18 @@ targets=()
 for arg in "$@"; do
   case "$arg" in
     --check) check_only=1 ;;
-    wasi | emscripten | rust | assemblyscript | reliability | tally-wasi | tally-emscripten | tally-rust | tally-assemblyscript)
+    wasi | emscripten | rust | assemblyscript | reliability | allocators | tally-wasi | tally-emscripten | tally-rust | tally-assemblyscript)
       targets+=("$arg") ;;
     tally) targets+=(tally-wasi tally-emscripten tally-rust tally-assemblyscript) ;;
     -h | --help)
       sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     *)
-      echo "build-fixtures: unknown target '$arg' (wasi, emscripten, rust, assemblyscript, reliability, tally, tally-*)" >&2
+      echo "build-fixtures: unknown target '$arg' (wasi, emscripten, rust, assemblyscript, reliability, allocators, tally, tally-*)" >&2
       exit 2 ;;
   esac
 done
-[ ${#targets[@]} -eq 0 ] && targets=(wasi emscripten rust assemblyscript reliability)
+[ ${#targets[@]} -eq 0 ] && targets=(wasi emscripten rust assemblyscript reliability allocators)
 
 # ---- tool checks ------------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     wasi | reliability | tally-wasi) check_wasi ;;
     emscripten) check_emscripten ;;
+    allocators) check_wasi; check_emscripten ;;
     tally-emscripten) check_emscripten ;;
     rust) check_rust ;;
     tally-rust) check_rust; check_wasi ;;
@@ -275,6 +277,26 @@ build_tally_emscripten() {
     -o "$out/alloc_basic.O2.js"
 }
 
+# ---- One program, three allocators (for `wasm-tracemalloc bench`) ------------------------
+# heap_phases.c as WASI commands: clang + wasi-libc (its dlmalloc), and Emscripten's standalone
+# Wasm (-sSTANDALONE_WASM: a WASI command, plus the import env.emscripten_notify_memory_growth)
+# with -sMALLOC=dlmalloc and -sMALLOC=emmalloc. A small initial memory (256 KiB, 64 KiB of
+# stack) so that the program's 1 MiB block makes the memory grow.
+
+EMCC_STANDALONE_FLAGS=(-O2 -g -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sTOTAL_STACK=65536 -sINITIAL_MEMORY=262144)
+
+build_allocators() {
+  mkdir -p "$OUT_DIR/wasi" "$OUT_DIR/emscripten"
+  say "allocators: wasi/heap_phases.wasm, emscripten/heap_phases.dlmalloc.wasm, emscripten/heap_phases.emmalloc.wasm"
+  cc_wasi -O2 c/heap_phases.c "$OBJ/heap_phases.o"
+  "$CLANG" --target=wasm32-wasi -g "$OBJ/heap_phases.o" -o "$OUT_DIR/wasi/heap_phases.wasm"
+  emscripten_env
+  local malloc
+  for malloc in dlmalloc emmalloc; do
+    emcc_in_src "${EMCC_STANDALONE_FLAGS[@]}" "-sMALLOC=$malloc" c/heap_phases.c -o "$OUT_DIR/emscripten/heap_phases.$malloc.wasm"
+  done
+}
+
 # ---- Rust (Debian's rustc 1.63 and cargo, no crates) -------------------------------------
 # /usr/bin/rustc and /usr/bin/cargo explicitly: a rustup toolchain earlier in PATH has no
 # wasm32-wasi std on a fresh machine. CARGO_HOME is ours too, so no ~/.cargo/config applies.
@@ -336,6 +358,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     wasi) build_wasi ;;
     reliability) build_reliability ;;
+    allocators) build_allocators ;;
     emscripten) build_emscripten ;;
     rust) build_rust ;;
     assemblyscript) build_assemblyscript ;;

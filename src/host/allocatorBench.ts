@@ -7,6 +7,7 @@
 import v8 from 'node:v8';
 import { WASI } from 'node:wasi';
 import { SLOT_BYTES_EXPORT } from '../instrument/abi.js';
+import { isInstrumented } from '../instrument/siteTable.js';
 import { AllocatorProbe, LIFETIME_BOUNDS, SIZE_CLASS_BOUNDS, emptyBracketMs } from './allocatorProbe.js';
 import { TracingSetupError } from './errors.js';
 import { attachTracer, compileTraced, type InstantiateOptions } from './instantiate.js';
@@ -36,6 +37,8 @@ export interface BenchOptions {
   /** Instrumenter options (e.g. naming the allocator); allocatorHooks is always set. */
   instrument?: InstantiateOptions['instrument'];
   cache?: InstantiateOptions['cache'];
+  /** Imports besides WASI's (by module name). */
+  imports?: WebAssembly.Imports;
 }
 
 /** A row of a histogram: the class's inclusive upper bound (null: no bound), and its figures. */
@@ -119,11 +122,24 @@ function memoryOf(instance: WebAssembly.Instance): WebAssembly.Memory {
   throw new TracingSetupError('the module exports no linear memory, so the bench cannot watch it grow (export it, as WASI commands do)');
 }
 
+/**
+ * Emscripten's standalone (`-sSTANDALONE_WASM`) builds are WASI commands that also import
+ * `env.emscripten_notify_memory_growth`, a notice that the memory grew: given a no-op (the
+ * probe sees growth by itself). Merged under options.imports, which may replace it.
+ */
+function emscriptenStandaloneImports(module: WebAssembly.Module): WebAssembly.Imports {
+  const wanted = WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.name === 'emscripten_notify_memory_growth');
+  return wanted ? { env: { emscripten_notify_memory_growth: () => {} } } : {};
+}
+
 /** Instruments `original` with allocator hooks, runs it as a WASI command, and reports on its allocator. */
 export async function benchWasi(original: Uint8Array, options: BenchOptions = {}): Promise<AllocatorReport> {
   const nframe = options.nframe ?? 4;
   if (!Number.isInteger(nframe) || nframe < 1 || nframe > 16) throw new RangeError(`nframe must be an integer from 1 to 16, got ${nframe}`);
   const name = options.moduleName ?? 'app.wasm';
+  if (isInstrumented(original)) {
+    throw new TracingSetupError(`${name} is already instrumented; bench instruments a module itself (with allocator hooks): give it the original`);
+  }
   const instantiateOptions: InstantiateOptions = {
     moduleName: name,
     root: options.root,
@@ -133,9 +149,8 @@ export async function benchWasi(original: Uint8Array, options: BenchOptions = {}
   };
   const traced = await compileTraced(original, instantiateOptions);
   const hooked = WebAssembly.Module.imports(traced.module).some((i) => i.module === 'tracemalloc' && i.name === 'enterAllocator');
-  if (!hooked) {
-    throw new TracingSetupError(`${name} was instrumented without allocator hooks; bench instruments it itself: give it the original module`);
-  }
+  // A cache entry written by an instrumenter that did not know the option would lack them.
+  if (!hooked) throw new Error(`internal error: ${name} was instrumented without the allocator hooks asked for`);
   const wasi = new WASI({
     version: 'preview1',
     args: options.args ?? [name],
@@ -148,7 +163,8 @@ export async function benchWasi(original: Uint8Array, options: BenchOptions = {}
   });
   const table = await TraceTable.create();
   const probe = new AllocatorProbe(table);
-  const instance = await engine.instantiate(traced.module, { ...(wasi.getImportObject() as WebAssembly.Imports), tracemalloc: probe.imports });
+  const imports: WebAssembly.Imports = { ...emscriptenStandaloneImports(traced.module), ...options.imports };
+  const instance = await engine.instantiate(traced.module, { ...imports, ...(wasi.getImportObject() as WebAssembly.Imports), tracemalloc: probe.imports });
   const siteFrames = new SiteFrames(traced.siteTable, traced.symbolizer);
   const { tracemalloc } = attachTracer(instance, traced, table, instantiateOptions, nframe, siteFrames);
   probe.attach(memoryOf(instance), nframe);

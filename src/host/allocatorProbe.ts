@@ -150,26 +150,27 @@ export class AllocatorProbe {
 
   constructor(table: TraceTable, private readonly clock: () => number = () => performance.now()) {
     const t = table.imports;
-    const frames = (args: number[]): number[] => args.slice(0, this.nframe);
+    // Frames at index ≥ total are garbage (docs/abi.md §2).
+    const frames = (total: number, slots: number[]): number[] => slots.slice(0, Math.min(this.nframe, total >>> 0));
     this.imports = Object.freeze({
       reportFrames: t.reportFrames,
       sampleCountdown: t.sampleCountdown,
       freeFilter: t.freeFilter,
       alloc: (...args: number[]) => {
         t.alloc(...args);
-        this.allocated(args[0]! >>> 0, args[1]! >>> 0, frames(args.slice(3)));
+        this.allocated(args[0]! >>> 0, args[1]! >>> 0, frames(args[2]!, args.slice(3)));
       },
       alloc1: (ptr: number, size: number, total: number, f0: number) => {
         t.alloc1(ptr, size, total, f0);
-        this.allocated(ptr >>> 0, size >>> 0, [f0]);
+        this.allocated(ptr >>> 0, size >>> 0, frames(total, [f0]));
       },
       realloc: (...args: number[]) => {
         t.realloc(...args);
-        this.reallocated(args[0]! >>> 0, args[1]! >>> 0, args[2]! >>> 0, frames(args.slice(4)));
+        this.reallocated(args[0]! >>> 0, args[1]! >>> 0, args[2]! >>> 0, frames(args[3]!, args.slice(4)));
       },
       realloc1: (old: number, ptr: number, size: number, total: number, f0: number) => {
         t.realloc1(old, ptr, size, total, f0);
-        this.reallocated(old >>> 0, ptr >>> 0, size >>> 0, [f0]);
+        this.reallocated(old >>> 0, ptr >>> 0, size >>> 0, frames(total, [f0]));
       },
       free: (ptr: number) => {
         t.free(ptr);
