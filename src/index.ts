@@ -33,6 +33,15 @@ export { InstrumentError } from './instrument/errors.js';
 export { AllocatorNotFoundError, type AllocatorShape, type AllocatorSpec } from './instrument/allocators.js';
 export { formatTop, type TopOptions } from './report/top.js';
 export {
+  benchWasi,
+  type BenchOptions,
+  type AllocatorReport,
+  type HistogramRow,
+  type GrowthRow,
+  type TemporaryRow,
+} from './host/allocatorBench.js';
+export { formatAllocatorReports, type AllocatorReportFormat } from './report/allocatorReport.js';
+export {
   expectAllocations,
   measureAllocations,
   checkLimits,
