@@ -1,0 +1,275 @@
+// The benchmark suite: `npm run bench` (= npx tsx bench/run.ts --all), `--quick` for a CI smoke.
+//
+// Overhead of tracing, measured side by side in one process, on the 2,000,000 malloc/free
+// microbenchmark (churn.wasm), the C++ fixture (containers.wasm, 200 fresh instances) and a real program
+// (@sqlite.org/sqlite-wasm: 10,000-row insert + queries): uninstrumented, exact nframe=1 and 16,
+// sampling, and the method other Wasm tools use (a JS hook capturing `new Error().stack` on every
+// allocation, bench/jsHook.ts). Runs alternate between variants so that machine noise hits them
+// alike; each row shows the median ratio to the uninstrumented run of the same round and the
+// spread (min-max) over the rounds, of wall-clock time and of this process's CPU time (steadier
+// on a shared machine: time spent descheduled does not count).
+// Then the memory of the traced run vs the untraced one (the program's linear memory, the trace
+// table's own memory, or the JS hook's stack strings), and instrumentation time vs a plain
+// Binaryen read + write. `--all` then runs the table, snapshot and symbol benchmarks.
+//
+//   npx tsx bench/run.ts [--quick] [--all]        BENCH_RUNS=n sets the rounds (default 7, quick 3)
+//
+// Targets (issues 4 and 5): churn exact nframe=1 <= 2.0x, nframe=16 <= 3.0x, sampling <= 1.1x.
+import v8 from 'node:v8';
+v8.setFlagsFromString('--no-turbo-fast-api-calls'); // Node's WASI crash (DESIGN.md); before any WASI object
+import { spawnSync } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { WASI } from 'node:wasi';
+import { Worker } from 'node:worker_threads';
+import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
+import { compileTraced } from '../src/host/instantiate.js';
+import { TraceTable } from '../src/host/traceTable.js';
+import { INIT_EXPORT } from '../src/instrument/abi.js';
+import { instrumentInWorker } from '../src/instrument/worker.js';
+import { jsHook } from './jsHook.js';
+
+const QUICK = process.argv.includes('--quick');
+const ALL = process.argv.includes('--all');
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 3 : 7));
+const devnull = openSync('/dev/null', 'w');
+
+type Variant = { label: string; kind: 'plain' | 'table' | 'hook'; nframe?: number; sampling?: number };
+const VARIANTS: Variant[] = [
+  { label: 'uninstrumented', kind: 'plain' },
+  { label: 'exact, nframe=1', kind: 'table', nframe: 1 },
+  { label: 'exact, nframe=16', kind: 'table', nframe: 16 },
+  { label: 'sampling 512 KiB, nframe=16', kind: 'table', nframe: 16, sampling: 512 * 1024 },
+  { label: 'JS hook: new Error().stack per allocation', kind: 'hook' },
+];
+
+/** One run of one variant. */
+interface Measure {
+  wall: number;
+  cpu: number;
+  /** The program's linear memory after the run (its peak: Wasm memory never shrinks). */
+  programBytes: number;
+  /** The tracer's own memory: the trace table's linear memory, or the JS hook's stack strings at their peak. */
+  tracerBytes: number;
+}
+
+/** The tracer side of one run: the imports, what to do after `__tracemalloc_init`, its memory. */
+interface Tracer {
+  imports: WebAssembly.ModuleImports | null;
+  start(): void;
+  bytes(): number;
+}
+
+async function tracerFor(v: Variant): Promise<Tracer> {
+  if (v.kind === 'plain') return { imports: null, start() {}, bytes: () => 0 };
+  if (v.kind === 'hook') {
+    const hook = jsHook();
+    // Stack strings are ASCII (one byte a character in V8); the Map's own entries are not counted.
+    return { imports: hook.imports, start() {}, bytes: () => hook.stats.peakStackChars };
+  }
+  const table = await TraceTable.create();
+  return {
+    imports: table.imports,
+    start() {
+      if (v.sampling) table.setSampling(v.sampling, 1);
+      table.start(v.nframe ?? 1);
+    },
+    bytes: () => table.exports.memory.buffer.byteLength,
+  };
+}
+
+/** A workload's module, plain and instrumented. */
+interface Modules {
+  plain: WebAssembly.Module;
+  instrumented: WebAssembly.Module;
+}
+
+async function modulesOf(bytes: Uint8Array, name: string): Promise<Modules> {
+  const [plain, traced] = await Promise.all([WebAssembly.compile(bytes), compileTraced(bytes, { moduleName: name })]);
+  return { plain, instrumented: traced.module };
+}
+
+/** Instantiates the variant's module with `imports` (+ the tracer's) and starts tracing. */
+function instantiate(modules: Modules, imports: WebAssembly.Imports, tracer: Tracer): WebAssembly.Instance {
+  if (tracer.imports === null) return new WebAssembly.Instance(modules.plain, imports);
+  const instance = new WebAssembly.Instance(modules.instrumented, { ...imports, tracemalloc: tracer.imports });
+  (instance.exports[INIT_EXPORT] as () => number)();
+  tracer.start();
+  return instance;
+}
+
+function timed<T>(fn: () => T): { value: T; wall: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { value, wall, cpu: (c.user + c.system) / 1000 };
+}
+
+interface Workload {
+  name: string;
+  run(v: Variant): Promise<Measure>;
+}
+
+/**
+ * A WASI command, timed from _start to exit. A short program runs `repeat` times per
+ * measurement, each in a fresh instance (instantiation and the tracer's set-up then count too).
+ */
+async function wasiWorkload(name: string, path: string, args: string[], repeat = 1): Promise<Workload> {
+  const modules = await modulesOf(readFileSync(path), path);
+  return {
+    name,
+    async run(v) {
+      const total: Measure = { wall: 0, cpu: 0, programBytes: 0, tracerBytes: 0 };
+      for (let k = 0; k < repeat; k++) {
+        const wasi = new WASI({ version: 'preview1', args, env: {}, returnOnExit: true, stdout: devnull });
+        const tracer = await tracerFor(v);
+        const { value: instance, wall: wi, cpu: ci } = timed(() => instantiate(modules, wasi.getImportObject() as WebAssembly.Imports, tracer));
+        const { value: code, wall, cpu } = timed(() => wasi.start(instance));
+        if (code !== 0) throw new Error(`${name} (${v.label}) exited with ${code}`);
+        total.wall += wall + (repeat > 1 ? wi : 0);
+        total.cpu += cpu + (repeat > 1 ? ci : 0);
+        total.programBytes = (instance.exports['memory'] as WebAssembly.Memory).buffer.byteLength;
+        total.tracerBytes = tracer.bytes();
+      }
+      return total;
+    },
+  };
+}
+
+type Sqlite3 = Awaited<ReturnType<typeof sqlite3InitModule>>;
+
+/** sqlite-wasm through its own glue; timed: create, insert `rows` rows in a transaction, query. */
+async function sqliteWorkload(rows: number): Promise<Workload> {
+  const url = new URL(import.meta.resolve('@sqlite.org/sqlite-wasm/sqlite3.wasm'));
+  const modules = await modulesOf(readFileSync(url), 'sqlite3.wasm');
+  const work = (sqlite3: Sqlite3): void => {
+    const db = new sqlite3.oo1.DB(':memory:');
+    db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT NOT NULL, v REAL); CREATE INDEX t_name ON t(name)');
+    db.transaction(() => {
+      const insert = db.prepare('INSERT INTO t(name, v) VALUES (?, ?)');
+      for (let i = 0; i < rows; i++) insert.bind([`name-${(i * 7919) % rows}`, i * 1.5]).stepReset();
+      insert.finalize();
+    });
+    if (db.selectValue('SELECT count(*) FROM t') !== rows) throw new Error('sqlite: wrong row count');
+    db.selectArrays('SELECT id, name, v FROM t WHERE name LIKE ? ORDER BY name LIMIT 5', ['name-42%']);
+    db.selectArrays('SELECT name, count(*) FROM t GROUP BY substr(name, 1, 6) ORDER BY 1');
+    db.close();
+  };
+  return {
+    name: `sqlite-wasm, ${rows} rows inserted + queried`,
+    async run(v) {
+      const tracer = await tracerFor(v);
+      let memory: WebAssembly.Memory | undefined;
+      const init = sqlite3InitModule as unknown as (arg: object) => Promise<Sqlite3>;
+      const sqlite3 = await init({
+        print: () => {},
+        printErr: () => {},
+        instantiateWasm(imports: WebAssembly.Imports, success: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
+          memory = (imports['env'] as Record<string, unknown>)['memory'] as WebAssembly.Memory;
+          success(instantiate(modules, imports, tracer), tracer.imports === null ? modules.plain : modules.instrumented);
+          return {};
+        },
+      });
+      const { wall, cpu } = timed(() => work(sqlite3));
+      return { wall, cpu, programBytes: memory!.buffer.byteLength, tracerBytes: tracer.bytes() };
+    },
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
+
+const workloads: Workload[] = [
+  await wasiWorkload(`churn, ${QUICK ? '20k' : '2M'} malloc/free pairs`, 'fixtures/wasi/churn.wasm', ['churn', QUICK ? '20000' : '2000000']),
+  await wasiWorkload(`containers (C++ new/delete, vector, map, string), ${QUICK ? 5 : 200} fresh instances`, 'fixtures/wasi/containers.wasm', ['containers'], QUICK ? 5 : 200),
+  await sqliteWorkload(QUICK ? 500 : 10_000),
+];
+
+console.log(`# Tracing overhead (${RUNS} alternating rounds, Node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
+const memoryRows: string[] = [];
+for (const w of workloads) {
+  const times = VARIANTS.map(() => [] as Measure[]);
+  for (let r = 0; r < RUNS; r++) {
+    // Each round starts with another variant, so that none always runs first (colder) or last.
+    for (let k = 0; k < VARIANTS.length; k++) {
+      const i = (r + k) % VARIANTS.length;
+      times[i]!.push(await w.run(VARIANTS[i]!));
+    }
+  }
+  const base = times[0]!;
+  console.log(`## ${w.name}: uninstrumented median ${median(base.map((t) => t.wall)).toFixed(1)} ms wall, ${median(base.map((t) => t.cpu)).toFixed(1)} ms CPU\n`);
+  console.log('| variant | median ratio (wall) | spread (min-max) | median ratio (CPU) | spread (min-max) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (let i = 0; i < VARIANTS.length; i++) {
+    // Ratios per round (run r of the variant over run r of the baseline): both saw the same noise.
+    const wall = times[i]!.map((t, r) => t.wall / base[r]!.wall);
+    const cpu = times[i]!.map((t, r) => t.cpu / base[r]!.cpu);
+    const cell = (xs: number[]): string => `${median(xs).toFixed(2)}x | ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
+    console.log(`| ${VARIANTS[i]!.label} | ${cell(wall)} | ${cell(cpu)} |`);
+  }
+  console.log('');
+  const baseProgram = Math.max(...base.map((t) => t.programBytes));
+  for (let i = 0; i < VARIANTS.length; i++) {
+    const program = Math.max(...times[i]!.map((t) => t.programBytes));
+    const tracer = Math.max(...times[i]!.map((t) => t.tracerBytes));
+    memoryRows.push(`| ${w.name} | ${VARIANTS[i]!.label} | ${kib(program)} | ${kib(tracer)} | ${((program + tracer) / baseProgram).toFixed(2)}x |`);
+  }
+}
+
+console.log('## Memory: traced run vs untraced run\n');
+console.log("Program: the program's linear memory after the run (its peak). Tracer: the trace table's");
+console.log("linear memory (its peak), or for the JS hook the characters of the live blocks' stack strings at");
+console.log('their peak (a lower bound: the Map and string headers are not counted).\n');
+console.log('| workload | variant | program | tracer | (program + tracer) / untraced |');
+console.log('|---|---|---:|---:|---:|');
+for (const row of memoryRows) console.log(row);
+console.log('');
+
+// Instrumentation time vs a plain Binaryen read + write, each in a fresh worker (as the tool runs).
+const PLAIN_READ_WRITE = `
+  import { parentPort, workerData } from 'node:worker_threads';
+  const binaryen = (await import(${JSON.stringify(import.meta.resolve('binaryen'))})).default;
+  const t0 = performance.now();
+  const m = binaryen.readBinary(workerData);
+  m.emitBinary();
+  parentPort.postMessage(performance.now() - t0);`;
+
+function plainReadWrite(bytes: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(PLAIN_READ_WRITE)}`), {
+      workerData: bytes,
+      resourceLimits: { stackSizeMb: 256 },
+    });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+console.log('## Instrumentation time (Binaryen in a worker, not counting its load)\n');
+console.log('| module | size | instrument | plain Binaryen read+write | ratio |');
+console.log('|---|---:|---:|---:|---:|');
+const toInstrument = QUICK
+  ? ['fixtures/wasi/alloc_basic.wasm']
+  : ['fixtures/wasi/alloc_basic.wasm', 'fixtures/emscripten/alloc_basic.g.wasm', 'fixtures/rust/alloc_rust.wasm', 'node_modules/@sqlite.org/sqlite-wasm/dist/sqlite3.wasm'];
+for (const wasm of toInstrument) {
+  const bytes = readFileSync(wasm);
+  const inst: number[] = [];
+  const plain: number[] = [];
+  for (let r = 0; r < (QUICK ? 1 : 3); r++) {
+    inst.push((await instrumentInWorker(bytes)).report.elapsedMs);
+    plain.push(await plainReadWrite(bytes));
+  }
+  console.log(`| ${wasm} | ${(bytes.length / 1024).toFixed(0)} KiB | ${median(inst).toFixed(0)} ms | ${median(plain).toFixed(0)} ms | ${(median(inst) / median(plain)).toFixed(1)}x |`);
+}
+console.log('');
+
+if (ALL) {
+  for (const other of ['bench/table.bench.ts', 'bench/snapshot.bench.ts', 'bench/symbols.bench.ts']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', other], { stdio: 'inherit' });
+    if (r.status !== 0) process.exitCode = 1;
+  }
+}
