@@ -84,7 +84,7 @@ interface Modules {
 }
 
 async function modulesOf(bytes: Uint8Array, name: string): Promise<Modules> {
-  const [plain, traced] = await Promise.all([WebAssembly.compile(bytes), compileTraced(bytes, { moduleName: name })]);
+  const [plain, traced] = await Promise.all([WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), compileTraced(bytes, { moduleName: name })]);
   return { plain, instrumented: traced.module };
 }
 

@@ -26,7 +26,7 @@ test('bench a.wasm b.wasm: both programs run, their reports stand side by side, 
   const json = join(scratch, 'reports.json');
   const r = cli('bench', '--root', 'fixtures/src', '--json', json, DL, EM);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, phases.runs[0]!.stdout.repeat(2));
+  assert.equal(r.stdout, phases.runs[0]!.stdout!.repeat(2));
   const header = r.stderr.split('\n')[0]!;
   assert.match(header, /^\s+heap_phases\.dlmalloc\.wasm\s+heap_phases\.emmalloc\.wasm$/);
   assert.match(r.stderr, /^allocations\s+314\s+314$/m);

@@ -11,7 +11,7 @@ import { benchWasi, type AllocatorReport } from '../../src/host/allocatorBench.j
 import { AllocatorProbe, LIFETIME_BOUNDS, SIZE_CLASS_BOUNDS, classOf } from '../../src/host/allocatorProbe.js';
 import { TracingSetupError } from '../../src/host/errors.js';
 import { TraceTable } from '../../src/host/traceTable.js';
-import { loadExpected } from '../support/expected.js';
+import { loadExpected, type ExpectedRun } from '../support/expected.js';
 
 const ROOT = 'fixtures/src';
 const expectedJson = JSON.parse(readFileSync('fixtures/src/c/heap_phases.expected.json', 'utf8')) as {
@@ -90,7 +90,8 @@ for (const build of Object.keys(phases.builds)) {
 
 test('bench churn 1000: the counts and peak equal the tally build\'s (every allocator call counted by a wrapped malloc)', async () => {
   const churn = loadExpected('fixtures/src/c/churn.expected.json');
-  const run = churn.runs.find((r) => r.args.length === 2 && r.args[1] === '1000');
+  const runs: ExpectedRun[] = churn.runs;
+  const run = runs.find((r) => r.args.length === 2 && r.args[1] === '1000');
   assert.ok(run?.tally);
   const tally = Object.fromEntries([...run.tally.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
   const { report: r, stdout } = await bench('fixtures/wasi/churn.wasm', run.args);
