@@ -16,7 +16,9 @@ export type AllocatorShape =
   | 'posix_memalign' // (ptr*, align, size) → errno, block stored at *ptr
   | 'aligned_alloc' //  (align, size) → ptr (also memalign)
   | 'rust_alloc' //     (size, align) → ptr (also __rust_alloc_zeroed, aligned operator new)
-  | 'rust_realloc'; //  (ptr, old_size, align, new_size) → ptr
+  | 'rust_realloc' //   (ptr, old_size, align, new_size) → ptr
+  | 'as_new' //         AssemblyScript __new(size, class id) → object ptr
+  | 'as_free'; //       AssemblyScript tlsf __free(block ptr): an object's block starts 16 bytes before it
 
 /**
  * Known allocator entry points by symbol name. C++ names are for wasm32 (size_t = unsigned
@@ -77,6 +79,21 @@ export const KNOWN_ALLOCATORS: Readonly<Record<string, AllocatorShape>> = {
   __rust_alloc_zeroed: 'rust_alloc',
   __rust_dealloc: 'free',
   __rust_realloc: 'rust_realloc',
+  // AssemblyScript's runtimes (std/assembly/rt: itcms = incremental, tcms = minimal, stub),
+  // by their name-section names; `__new` is also exported under --exportRuntime. __renew
+  // resizes an object (in place, or by __new and a copy); the GC frees through tlsf's __free.
+  '~lib/rt/itcms/__new': 'as_new',
+  '~lib/rt/tcms/__new': 'as_new',
+  '~lib/rt/stub/__new': 'as_new',
+  '~lib/rt/itcms/__renew': 'realloc',
+  '~lib/rt/tcms/__renew': 'realloc',
+  '~lib/rt/stub/__renew': 'realloc',
+  '~lib/rt/tlsf/__alloc': 'malloc',
+  '~lib/rt/stub/__alloc': 'malloc',
+  '~lib/rt/tlsf/__realloc': 'realloc',
+  '~lib/rt/stub/__realloc': 'realloc',
+  '~lib/rt/tlsf/__free': 'as_free',
+  '~lib/rt/stub/__free': 'as_free',
 };
 
 /** Parameter and result counts each shape must have (all i32 on wasm32). */
@@ -89,6 +106,8 @@ export const SHAPE_SIGNATURE: Readonly<Record<AllocatorShape, { params: number; 
   aligned_alloc: { params: 2, results: 1 },
   rust_alloc: { params: 2, results: 1 },
   rust_realloc: { params: 4, results: 1 },
+  as_new: { params: 2, results: 1 },
+  as_free: { params: 1, results: 0 },
 };
 
 /** A function of the module found to be (part of) its allocator. */
@@ -163,7 +182,7 @@ export function detectAllocators(
     }
   }
   const shapes = new Set(found.map((a) => a.shape));
-  const allocates = ['malloc', 'calloc', 'realloc', 'aligned_alloc', 'posix_memalign', 'rust_alloc', 'rust_realloc'];
+  const allocates = ['malloc', 'calloc', 'realloc', 'aligned_alloc', 'posix_memalign', 'rust_alloc', 'rust_realloc', 'as_new'];
   if (!allocates.some((s) => shapes.has(s as AllocatorShape))) {
     throw new AllocatorNotFoundError(
       'no allocator found: the module has no function named, exported or imported as malloc, calloc, realloc, ' +

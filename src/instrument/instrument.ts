@@ -33,6 +33,7 @@ import { wrapAllocator } from './wrapAllocator.js';
 import { allocatorsFromGlue } from './emscriptenGlue.js';
 import { allocatorsBehindBindgen } from './wasmBindgen.js';
 import { inferAllocatorsFromShape } from './allocatorShapes.js';
+import { assemblyScriptPlumbing } from './assemblyscript.js';
 import { memoriesOf, type MemoryShape } from './memories.js';
 import { sha256Hex } from './sha256.js';
 
@@ -156,8 +157,10 @@ function instrumentModule(
   const allocators = detected.filter((a) => !inner.has(a.name));
   // Frees need no call-site stack (the table looks the block up by pointer), so only the allocating
   // functions decide which functions keep one: a loop that only frees pays nothing.
-  const reach = findReachingFunctions(graph, allocators.filter((a) => a.shape !== 'free').map((a) => a.name));
+  const reach = findReachingFunctions(graph, allocators.filter((a) => a.shape !== 'free' && a.shape !== 'as_free').map((a) => a.name));
   const allocatorNames = new Set(allocators.map((a) => a.name));
+  // AssemblyScript: the standard library's calls and a constructor's own __new are not call sites.
+  const plumbing = assemblyScriptPlumbing(allocators);
 
   const hooks = options.allocatorHooks === true;
   addTracerGlobalsAndImports(module, hooks);
@@ -166,6 +169,7 @@ function instrumentModule(
   let instrumentedFunctions = 0;
   for (const f of facts) {
     if (f.importModule !== null || allocatorNames.has(f.name) || !reach.reaching.has(f.name)) continue;
+    if (plumbing?.(f.name, null)) continue; // every call it makes is plumbing: no stack code at all
     const fn = module.getFunction(f.name);
     const binaryCalls = callsByDefinedFunction?.[f.index - importCount] ?? [];
     let next = 0;
@@ -181,13 +185,17 @@ function instrumentModule(
           break;
         }
       }
-      if (!isSite(call, reach)) return 0;
+      if (!isSite(call, reach) || plumbing?.(f.name, getExpressionId(call) === CALL ? callTargetName(call) : null)) return 0;
       if (codeOffset === UNKNOWN) sitesWithoutOffset++;
       sites.push({ funcIndex: f.index, codeOffset, calleeIndex: callee === -1 ? UNKNOWN : callee });
       return sites.length;
     });
   }
-  const originals = allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a, hooks) }));
+  const originals = [
+    ...allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a, hooks) })),
+    // Unwrapped inner allocators can give the slot block too (AssemblyScript's __alloc, behind __new).
+    ...detected.filter((a) => inner.has(a.name)).map((a) => ({ allocator: a, original: a.name })),
+  ];
   addInitFunction(module, originals);
   module.addCustomSection(SITE_TABLE_SECTION, encodeSiteTable({ maxFrames: MAX_FRAMES, originalHash, sites }));
   module.runPasses(['strip-dwarf']);

@@ -69,6 +69,9 @@ import {
   totalFrames,
 } from './shadowStackGlobals.js';
 
+/** AssemblyScript's OBJECT_OVERHEAD (std/assembly/rt/common.ts): a GC object's payload starts this far into its tlsf block. */
+const AS_OBJECT_OVERHEAD = 16;
+
 /** Suffix of the function that keeps an allocator's original body (or import). */
 const ORIGINAL_SUFFIX = '$tm_orig';
 
@@ -153,11 +156,13 @@ function wrapperBody(
       call(IMPORT_ALLOC, args),
     );
   // free(ptr) is reported iff bit (ptr * FREE_HASH) >>> 27 of the table's freeFilter is set.
-  const freeBit = (): number =>
+  const freeBit = (ptr: () => number = () => param(0)): number =>
     module.i32.shl(
       module.i32.const(1),
-      module.i32.shr_u(module.i32.mul(param(0), module.i32.const(FREE_HASH)), module.i32.const(FREE_BUCKET_SHIFT)),
+      module.i32.shr_u(module.i32.mul(ptr(), module.i32.const(FREE_HASH)), module.i32.const(FREE_BUCKET_SHIFT)),
     );
+  const reportFree = (ptr: () => number): number =>
+    module.if(module.i32.and(module.global.get(G_FREE_FILTER, i32), freeBit(ptr)), module.call(IMPORT_FREE, [ptr()], binaryen.none));
 
   switch (allocator.shape) {
     case 'free':
@@ -168,6 +173,22 @@ function wrapperBody(
         callOriginal(),
         guard(0),
       ]);
+    case 'as_free': {
+      // AssemblyScript's tlsf __free(block): a GC object was reported at block + 16 (its payload,
+      // what __new returned; rt/common.ts: OBJECT_OVERHEAD after the block's BLOCK_OVERHEAD), a
+      // raw __alloc block at the block itself. Both are reported; at most one is traced (block + 16
+      // lies inside the block, where no other block starts). Reported even inside another allocator
+      // call: __new runs incremental GC steps that free other objects.
+      const objectPointer = (): number => module.i32.add(param(0), module.i32.const(AS_OBJECT_OVERHEAD));
+      return module.block(null, [
+        reportFree(objectPointer),
+        reportFree(() => param(0)),
+        module.if(module.global.get(G_GUARD, i32), module.block(null, [callOriginal(), module.return()])),
+        guard(1),
+        callOriginal(),
+        guard(0),
+      ]);
+    }
     case 'realloc':
     case 'rust_realloc': {
       const sizeOf = (): number => (allocator.shape === 'realloc' ? param(1) : param(3));

@@ -328,10 +328,35 @@ export class Symbolizer {
     if (dwarfFrames) return dwarfFrames;
 
     if (this.sourceMap && bodyIndex >= 0) {
-      const p = this.sourceMap.lookup(moduleOffset, codeStart + this.moduleInfo.bodies[bodyIndex]!.start);
+      const p = this.sourceMap.lookup(moduleOffset, codeStart + this.moduleInfo.bodies[bodyIndex]!.start) ?? this.ascParentMapping(moduleOffset);
       if (p) return [sourceFrame(this.displayPath(p.source), p.line, p.column, fallbackName, 'sourcemap')];
     }
     return [namesFrame(fallbackName, moduleOffset)];
+  }
+
+  /**
+   * AssemblyScript's source maps (asc, recognised by its `~lib/` sources) give a location to the
+   * statement, not to the calls inside it: `points.push(p)` maps the `drop` after the call, and
+   * the call itself sits under the sourceless mapping of asc's GC shadow-stack store before it.
+   * In the binary's post-order the call's parent comes right after the call, so the mapping that
+   * starts exactly at the end of the call instruction is the call's line. Not for other maps:
+   * there a sourceless mapping means "no line" (DWARF line 0, compiler-generated code).
+   */
+  private ascParentMapping(moduleOffset: number) {
+    const map = this.sourceMap;
+    if (map === undefined || !map.sources.some((s) => s.startsWith('~lib/') || s.includes('/~lib/'))) return undefined;
+    const bytes = this.moduleInfo.bytes;
+    const op = bytes[moduleOffset];
+    // call / return_call: one LEB index; call_indirect / return_call_indirect: type and table.
+    const lebs = op === 0x10 || op === 0x12 ? 1 : op === 0x11 || op === 0x13 ? 2 : 0;
+    if (lebs === 0) return undefined;
+    let end = moduleOffset + 1;
+    for (let i = 0; i < lebs; i++) {
+      while (end < bytes.length && (bytes[end]! & 0x80) !== 0) end++;
+      end++;
+    }
+    // Bounded below by the byte after the opcode: only a mapping that starts at `end` qualifies.
+    return map.lookup(end, moduleOffset + 1);
   }
 
   /** Frames from DWARF, or undefined when DWARF knows nothing of this offset. */
