@@ -2,7 +2,8 @@
 //
 // Overhead of tracing, measured side by side in one process, on the 2,000,000 malloc/free
 // microbenchmark (churn.wasm), the C++ fixture (containers.wasm, 200 fresh instances) and a real program
-// (@sqlite.org/sqlite-wasm: 10,000-row insert + queries): uninstrumented, exact nframe=1 and 16,
+// (@sqlite.org/sqlite-wasm: 10,000-row insert + queries): uninstrumented, instrumented but not
+// tracing, exact nframe=1 and 16,
 // sampling, and the method other Wasm tools use (a JS hook capturing `new Error().stack` on every
 // allocation, bench/jsHook.ts). Runs alternate between variants so that machine noise hits them
 // alike; each row shows the median ratio to the uninstrumented run of the same round and the
@@ -12,7 +13,8 @@
 // table's own memory, or the JS hook's stack strings), and instrumentation time vs a plain
 // Binaryen read + write. `--all` then runs the table, snapshot and symbol benchmarks.
 //
-//   npx tsx bench/run.ts [--quick] [--all]        BENCH_RUNS=n sets the rounds (default 7, quick 3)
+//   npx tsx bench/run.ts [--quick] [--all] [--only churn,sqlite,exact,...]
+//   BENCH_RUNS=n sets the rounds (default 7, quick 3; the JS hook runs at most 3: on churn it is ~400x slower)
 //
 // Targets (issues 4 and 5): churn exact nframe=1 <= 2.0x, nframe=16 <= 3.0x, sampling <= 1.1x.
 import v8 from 'node:v8';
@@ -33,14 +35,22 @@ const ALL = process.argv.includes('--all');
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 3 : 7));
 const devnull = openSync('/dev/null', 'w');
 
-type Variant = { label: string; kind: 'plain' | 'table' | 'hook'; nframe?: number; sampling?: number };
-const VARIANTS: Variant[] = [
+/** `--only a,b`: only the workloads and variants whose name contains one of these (the baseline always runs). */
+const onlyArg = process.argv.indexOf('--only');
+const ONLY = onlyArg >= 0 ? process.argv[onlyArg + 1]!.split(',') : null;
+const selected = (name: string): boolean => ONLY === null || ONLY.some((o) => name.includes(o));
+
+/** maxRounds: a variant far slower than the rest runs fewer rounds (its spread then covers those). */
+type Variant = { label: string; kind: 'plain' | 'table' | 'hook'; nframe?: number; sampling?: number; maxRounds?: number };
+const ALL_VARIANTS: Variant[] = [
   { label: 'uninstrumented', kind: 'plain' },
+  { label: 'instrumented, not tracing', kind: 'table', nframe: 0 },
   { label: 'exact, nframe=1', kind: 'table', nframe: 1 },
   { label: 'exact, nframe=16', kind: 'table', nframe: 16 },
   { label: 'sampling 512 KiB, nframe=16', kind: 'table', nframe: 16, sampling: 512 * 1024 },
-  { label: 'JS hook: new Error().stack per allocation', kind: 'hook' },
+  { label: 'JS hook: new Error().stack per allocation', kind: 'hook', maxRounds: 3 },
 ];
+const VARIANTS = ALL_VARIANTS.filter((v, i) => i === 0 || selected(v.label));
 
 /** One run of one variant. */
 interface Measure {
@@ -71,7 +81,7 @@ async function tracerFor(v: Variant): Promise<Tracer> {
     imports: table.imports,
     start() {
       if (v.sampling) table.setSampling(v.sampling, 1);
-      table.start(v.nframe ?? 1);
+      if (v.nframe) table.start(v.nframe);
     },
     bytes: () => table.exports.memory.buffer.byteLength,
   };
@@ -183,11 +193,12 @@ const median = (xs: number[]): number => {
 };
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
-const workloads: Workload[] = [
-  await wasiWorkload(`churn, ${QUICK ? '20k' : '2M'} malloc/free pairs`, 'fixtures/wasi/churn.wasm', ['churn', QUICK ? '20000' : '2000000']),
-  await wasiWorkload(`containers (C++ new/delete, vector, map, string), ${QUICK ? 5 : 200} fresh instances`, 'fixtures/wasi/containers.wasm', ['containers'], QUICK ? 5 : 200),
-  await sqliteWorkload(QUICK ? 500 : 10_000),
-];
+const workloads: Workload[] = [];
+if (selected('churn')) workloads.push(await wasiWorkload(`churn, ${QUICK ? '20k' : '2M'} malloc/free pairs`, 'fixtures/wasi/churn.wasm', ['churn', QUICK ? '20000' : '2000000']));
+if (selected('containers')) {
+  workloads.push(await wasiWorkload(`containers (C++ new/delete, vector, map, string), ${QUICK ? 5 : 200} fresh instances`, 'fixtures/wasi/containers.wasm', ['containers'], QUICK ? 5 : 200));
+}
+if (selected('sqlite')) workloads.push(await sqliteWorkload(QUICK ? 500 : 10_000));
 
 console.log(`# Tracing overhead (${RUNS} alternating rounds, Node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
 const memoryRows: string[] = [];
@@ -197,7 +208,7 @@ for (const w of workloads) {
     // Each round starts with another variant, so that none always runs first (colder) or last.
     for (let k = 0; k < VARIANTS.length; k++) {
       const i = (r + k) % VARIANTS.length;
-      times[i]!.push(await w.run(VARIANTS[i]!));
+      if (r < (VARIANTS[i]!.maxRounds ?? Infinity)) times[i]!.push(await w.run(VARIANTS[i]!));
     }
   }
   const base = times[0]!;
@@ -249,23 +260,25 @@ function plainReadWrite(bytes: Uint8Array): Promise<number> {
   });
 }
 
-console.log('## Instrumentation time (Binaryen in a worker, not counting its load)\n');
-console.log('| module | size | instrument | plain Binaryen read+write | ratio |');
-console.log('|---|---:|---:|---:|---:|');
-const toInstrument = QUICK
+const toInstrument = ONLY !== null && !selected('instrument') ? [] : QUICK
   ? ['fixtures/wasi/alloc_basic.wasm']
   : ['fixtures/wasi/alloc_basic.wasm', 'fixtures/emscripten/alloc_basic.g.wasm', 'fixtures/rust/alloc_rust.wasm', 'node_modules/@sqlite.org/sqlite-wasm/dist/sqlite3.wasm'];
-for (const wasm of toInstrument) {
-  const bytes = readFileSync(wasm);
-  const inst: number[] = [];
-  const plain: number[] = [];
-  for (let r = 0; r < (QUICK ? 1 : 3); r++) {
-    inst.push((await instrumentInWorker(bytes)).report.elapsedMs);
-    plain.push(await plainReadWrite(bytes));
+if (toInstrument.length > 0) {
+  console.log('## Instrumentation time (Binaryen in a worker, not counting its load)\n');
+  console.log('| module | size | instrument | plain Binaryen read+write | ratio |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const wasm of toInstrument) {
+    const bytes = readFileSync(wasm);
+    const inst: number[] = [];
+    const plain: number[] = [];
+    for (let r = 0; r < (QUICK ? 1 : 3); r++) {
+      inst.push((await instrumentInWorker(bytes)).report.elapsedMs);
+      plain.push(await plainReadWrite(bytes));
+    }
+    console.log(`| ${wasm} | ${(bytes.length / 1024).toFixed(0)} KiB | ${median(inst).toFixed(0)} ms | ${median(plain).toFixed(0)} ms | ${(median(inst) / median(plain)).toFixed(1)}x |`);
   }
-  console.log(`| ${wasm} | ${(bytes.length / 1024).toFixed(0)} KiB | ${median(inst).toFixed(0)} ms | ${median(plain).toFixed(0)} ms | ${(median(inst) / median(plain)).toFixed(1)}x |`);
+  console.log('');
 }
-console.log('');
 
 if (ALL) {
   for (const other of ['bench/table.bench.ts', 'bench/snapshot.bench.ts', 'bench/symbols.bench.ts']) {

@@ -12,7 +12,7 @@ test('bench/run.ts --quick: every workload x variant has a ratio row and a memor
     timeout: 300_000,
   });
   assert.equal(r.status, 0, r.stderr);
-  const variants = ['uninstrumented', 'exact, nframe=1', 'exact, nframe=16', 'sampling 512 KiB, nframe=16', 'JS hook: new Error().stack per allocation'];
+  const variants = ['uninstrumented', 'instrumented, not tracing', 'exact, nframe=1', 'exact, nframe=16', 'sampling 512 KiB, nframe=16', 'JS hook: new Error().stack per allocation'];
   const workloads = [...r.stdout.matchAll(/^## (.+?): uninstrumented median [\d.]+ ms wall, [\d.]+ ms CPU$/gm)].map((m) => m[1]!);
   assert.deepEqual(workloads.map((w) => w.split(',')[0]), ['churn', 'containers (C++ new/delete', 'sqlite-wasm']);
   for (const v of variants) {
