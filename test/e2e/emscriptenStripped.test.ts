@@ -25,12 +25,13 @@ function traced(build: 'O2' | 'O3', env: Record<string, string>) {
     env: { ...process.env, WASM_TRACEMALLOC_ROOT: 'fixtures/src', WASM_TRACEMALLOC_SNAPSHOT: snapshot, WASM_TRACEMALLOC_CACHE: join(scratch, `cache-${build}`), ...env },
     timeout: 120_000,
   });
+  // The program's own behaviour first: a failed run writes no snapshot, and its stderr says why.
+  assert.equal(r.status, run.exitCode, r.stderr);
+  assert.equal(r.stdout, run.stdout, "the program's own output is unchanged");
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, snapshot: loadSnapshotSync(snapshot) };
 }
 
 function assertExact(r: ReturnType<typeof traced>): void {
-  assert.equal(r.code, run.exitCode, r.stderr);
-  assert.equal(r.stdout, run.stdout, "the program's own output is unchanged");
   assert.equal(r.snapshot.meta?.tracedCurrent, run.program.liveBytes, 'live bytes at exit');
   assert.equal(r.snapshot.meta?.tracedPeak, run.program.peakBytes, 'peak bytes');
   const stats = r.snapshot.statistics('filename');
