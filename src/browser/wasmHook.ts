@@ -1,0 +1,219 @@
+/**
+ * The global hook in the page: trace every module that passes through the page's WebAssembly
+ * API, for an app whose glue we do not control (a fixed file path, a base64-embedded module).
+ * The browser form of host/globalHook.ts.
+ *
+ * `installWasmHook()` replaces `WebAssembly.instantiate`, `compile`, `instantiateStreaming`,
+ * `compileStreaming`, and the `Module` / `Instance` constructors. A module whose imports,
+ * exports or names include an allocator (or the names the glue gives) is instrumented in the
+ * page (Binaryen in a Web Worker) and instantiated beside a trace table; anything else, such
+ * as Emscripten's tiny helper modules, passes through untouched.
+ *
+ * Installed synchronously, so a classic `<script>` placed before the app's scripts is in time;
+ * the trace table and the worker load on first use.
+ *
+ * `new WebAssembly.Module(bytes)` is synchronous, and a page cannot wait for a worker: a module
+ * worth tracing that comes that way runs untraced, with a warning on the console (Emscripten
+ * uses it only with `-sWASM_ASYNC_COMPILATION=0`). `new WebAssembly.Instance` of a module the
+ * hook compiled through an asynchronous path is traced.
+ *
+ * Errors never break the app: a module the tracer cannot handle (not wasm, no allocator found)
+ * passes through to the engine as it was, and the reason goes to `onError` and the console.
+ */
+import { AllocatorNotFoundError } from '../instrument/allocators.js';
+import { InstrumentError } from '../instrument/errors.js';
+import { compiledMayHaveAllocator, namedAllocators } from '../host/allocatorFilter.js';
+import { TracingSetupError } from '../host/errors.js';
+import { attachTracer, bufferBytes, resolveNframe, type TracedInstance, type TracedModule } from '../host/tracedModule.js';
+import { TraceTable } from '../host/traceTable.js';
+import { engine } from '../host/wasmApi.js';
+import { loadTableModule } from './assets.js';
+import { glueInstrumentOptions, type GlueSource } from './emscripten.js';
+import { compileTraced, type BrowserInstantiateOptions } from './instantiate.js';
+import { recordImportedMemory } from './linearMemory.js';
+
+/** Options of the browser's installWasmHook. */
+export interface BrowserWasmHookOptions extends Omit<BrowserInstantiateOptions, 'original' | 'modulePath'> {
+  /** Which modules to trace; default: a memory and an allocator name (see allocatorFilter.ts). */
+  filter?: (bytes: Uint8Array) => boolean;
+  /** The app's Emscripten glue (its URL, or `{ source }`), read for minified allocator exports; fetched on first use. */
+  glue?: GlueSource | undefined;
+  /** Called with each traced instance as soon as it exists (before the glue runs anything). */
+  onInstance?: (traced: TracedInstance) => void;
+  /** Called when a module that looked traceable passes through untraced, with the reason. */
+  onError?: (error: Error) => void;
+}
+
+/** An installed hook. */
+export interface BrowserWasmHook {
+  /** Every instance traced so far, in creation order. */
+  readonly instances: readonly TracedInstance[];
+  /** Why modules passed through untraced (bad bytes, no allocator found), in order. */
+  readonly errors: readonly Error[];
+  /** The traced instance of `instance`; a clear error if it was not traced. */
+  tracedInstance(instance: WebAssembly.Instance): TracedInstance;
+  /** Puts the page's functions back. Instances traced so far stay traced. */
+  uninstall(): void;
+}
+
+type Patched = Pick<typeof WebAssembly, 'compile' | 'instantiate' | 'Module' | 'Instance' | 'compileStreaming' | 'instantiateStreaming'>;
+
+let installed: BrowserWasmHook | null = null;
+/** Modules the hook instrumented (a module may outlive the hook that compiled it). */
+const tracedModules = new WeakMap<WebAssembly.Module, { traced: TracedModule; options: BrowserInstantiateOptions }>();
+
+/** The hook in place, if any. */
+export function currentWasmHook(): BrowserWasmHook | null {
+  return installed;
+}
+
+/** Installs the hook (once per page: a second call throws). */
+export function installWasmHook(options: BrowserWasmHookOptions = {}): BrowserWasmHook {
+  if (installed !== null) throw new TracingSetupError('the wasm-tracemalloc global hook is already installed in this page');
+  const nframe = resolveNframe(options.nframe);
+  const { filter, glue, onInstance, onError, ...rest } = options;
+  // The glue is read once, when the first module comes (installing stays synchronous).
+  let settings: Promise<{ base: BrowserInstantiateOptions; allocatorNames: Set<string> }> | null = null;
+  const prepare = () =>
+    (settings ??= (glue === undefined ? Promise.resolve(options.instrument) : glueInstrumentOptions(glue, options.instrument)).then((instrument) => ({
+      // An already instrumented module passing through is traced without source lines: no original here.
+      base: { ...rest, instrument, original: null },
+      allocatorNames: namedAllocators(instrument),
+    })));
+
+  const tracedInstances = new WeakMap<WebAssembly.Instance, TracedInstance>();
+  const instances: TracedInstance[] = [];
+  const errors: Error[] = [];
+  const saved: Patched = {
+    compile: WebAssembly.compile,
+    instantiate: WebAssembly.instantiate,
+    Module: WebAssembly.Module,
+    Instance: WebAssembly.Instance,
+    compileStreaming: WebAssembly.compileStreaming,
+    instantiateStreaming: WebAssembly.instantiateStreaming,
+  };
+  const named = (base: BrowserInstantiateOptions, url?: string): BrowserInstantiateOptions => ({
+    ...base,
+    moduleName: options.moduleName ?? (url ? new URL(url).pathname.split('/').pop() : undefined),
+  });
+  const register = (traced: TracedInstance): TracedInstance => {
+    tracedInstances.set(traced.instance, traced);
+    instances.push(traced);
+    onInstance?.(traced);
+    return traced;
+  };
+  const passThrough = (error: Error): void => {
+    errors.push(error);
+    console.warn(`wasm-tracemalloc: a module passed through untraced: ${error.message}`);
+    onError?.(error);
+  };
+
+  async function compileBytes(bytes: Uint8Array, url?: string): Promise<WebAssembly.Module> {
+    // The page's own compile first: invalid bytes fail exactly as without the hook, and a module
+    // that is not worth tracing is used as it is.
+    const plain = await engine.compile(bytes as Uint8Array<ArrayBuffer>);
+    try {
+      const { base, allocatorNames } = await prepare();
+      const worthTracing = filter ? filter(bytes) : compiledMayHaveAllocator(plain, bytes, allocatorNames);
+      if (!worthTracing) return plain;
+      const moduleOptions = named(base, url);
+      const traced = await compileTraced(bytes, moduleOptions);
+      tracedModules.set(traced.module, { traced, options: moduleOptions });
+      return traced.module;
+    } catch (e) {
+      if (!(e instanceof AllocatorNotFoundError || e instanceof InstrumentError || e instanceof TracingSetupError)) throw e;
+      passThrough(e);
+      return plain;
+    }
+  }
+
+  function makeTable(): TraceTable | Promise<TraceTable> {
+    const source = options.traceTable?.source;
+    if (source instanceof WebAssembly.Module) return TraceTable.fromModule(source, options.traceTable ?? {});
+    return loadTableModule().then((m) => TraceTable.fromModule(m, options.traceTable ?? {}));
+  }
+
+  async function instantiateModule(module: WebAssembly.Module, imports: WebAssembly.Imports | undefined): Promise<WebAssembly.Instance> {
+    const entry = tracedModules.get(module);
+    if (entry === undefined) return engine.instantiate(module, imports);
+    const table = await makeTable();
+    const instance = await engine.instantiate(module, { ...imports, tracemalloc: table.imports });
+    recordImportedMemory(instance, imports);
+    return register(attachTracer(instance, entry.traced, table, entry.options, nframe)).instance;
+  }
+
+  async function instantiateBytes(bytes: Uint8Array, imports: WebAssembly.Imports | undefined, url?: string): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
+    const module = await compileBytes(bytes, url);
+    return { module, instance: await instantiateModule(module, imports) };
+  }
+
+  async function responseBytes(source: Response | PromiseLike<Response>): Promise<{ bytes: Uint8Array; url: string }> {
+    const response = await source;
+    return { bytes: new Uint8Array(await response.arrayBuffer()), url: response.url };
+  }
+
+  const patched: Patched = {
+    compile: ((source: BufferSource) => compileBytes(bufferBytes(source))) as typeof WebAssembly.compile,
+    instantiate: ((source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) =>
+      source instanceof engine.Module ? instantiateModule(source, imports) : instantiateBytes(bufferBytes(source), imports)) as typeof WebAssembly.instantiate,
+    compileStreaming: (async (source: Response | PromiseLike<Response>) => {
+      const { bytes, url } = await responseBytes(source);
+      return compileBytes(bytes, url);
+    }) as typeof WebAssembly.compileStreaming,
+    instantiateStreaming: (async (source: Response | PromiseLike<Response>, imports?: WebAssembly.Imports) => {
+      const { bytes, url } = await responseBytes(source);
+      return instantiateBytes(bytes, imports, url);
+    }) as typeof WebAssembly.instantiateStreaming,
+    Module: new Proxy(engine.Module, {
+      construct(target, args, newTarget) {
+        const module = Reflect.construct(target, args, newTarget) as WebAssembly.Module;
+        const bytes = bufferBytes(args[0] as BufferSource);
+        if (filter ? filter(bytes) : compiledMayHaveAllocator(module, bytes)) {
+          passThrough(new TracingSetupError(
+            'new WebAssembly.Module() is synchronous and a page cannot wait for the instrumenter: this module runs untraced ' +
+              '(build with asynchronous compilation, or trace it through Module.instantiateWasm)',
+          ));
+        }
+        return module;
+      },
+    }),
+    Instance: new Proxy(engine.Instance, {
+      construct(target, args, newTarget) {
+        const [module, imports] = args as [WebAssembly.Module, WebAssembly.Imports | undefined];
+        const entry = tracedModules.get(module);
+        const source = options.traceTable?.source;
+        if (entry === undefined || !(source instanceof WebAssembly.Module)) {
+          if (entry !== undefined) passThrough(new TracingSetupError('new WebAssembly.Instance() of a traced module needs the trace table compiled beforehand (options.traceTable.source)'));
+          return Reflect.construct(target, args, newTarget) as object;
+        }
+        const table = TraceTable.fromModule(source, options.traceTable ?? {});
+        const instance = new engine.Instance(module, { ...imports, tracemalloc: table.imports });
+        recordImportedMemory(instance, imports);
+        return register(attachTracer(instance, entry.traced, table, entry.options, nframe)).instance;
+      },
+    }),
+  };
+  Object.assign(WebAssembly, patched);
+
+  const hook: BrowserWasmHook = {
+    instances,
+    errors,
+    tracedInstance(instance) {
+      const traced = tracedInstances.get(instance);
+      if (traced === undefined) {
+        throw new TracingSetupError(
+          'this instance is not traced: its module names no allocator (pass `filter`, `glue` or `instrument.allocators` to the hook), ' +
+            'it passed through with an error (see hook.errors), or it was compiled before the hook was installed',
+        );
+      }
+      return traced;
+    },
+    uninstall() {
+      if (installed !== hook) return;
+      Object.assign(WebAssembly, saved);
+      installed = null;
+    },
+  };
+  installed = hook;
+  return hook;
+}
