@@ -256,7 +256,7 @@ build_emscripten() {
   local out="$OUT_DIR/emscripten"
   mkdir -p "$out"
   emscripten_env
-  say "emscripten: alloc_basic.O2.js/.wasm, alloc_basic.O3.js/.wasm, alloc_basic.g.js/.wasm, side_alloc.wasm"
+  say "emscripten: alloc_basic.O2.js/.wasm, alloc_basic.O3.js/.wasm, alloc_basic.g.js/.wasm, side_alloc.wasm, unwind.js/.wasm, unwind.wasmeh.js/.wasm"
   # -O2: optimized, no name section, export names kept (3.1.6 minifies them only from
   # -O3/-Os on). -O3: also minified export names, the glue says `_malloc = asm["..."]`.
   emcc_in_src -O2 "${EMCC_NODE_FLAGS[@]}" c/alloc_basic.c -o "$out/alloc_basic.O2.js"
@@ -265,6 +265,13 @@ build_emscripten() {
   emcc_in_src -g "${EMCC_NODE_FLAGS[@]}" c/alloc_basic.c -o "$out/alloc_basic.g.js"
   # A side module: malloc and free are imports (env.malloc, env.free).
   emcc_in_src -O2 -g -sSIDE_MODULE=1 c/side_alloc.c -o "$out/side_alloc.wasm"
+  # Non-local exits through traced frames (longjmp, exceptions, bad_alloc thrown from inside
+  # operator new): JS-based (-fexceptions: invoke_* imports catch and return) and Wasm
+  # try/catch (-fwasm-exceptions; clang 14 crashes on setjmp there, hence UNWIND_NO_LONGJMP).
+  # ABORTING_MALLOC=0: a failed malloc returns NULL (so that operator new throws bad_alloc).
+  emcc_in_src -O2 -g -fexceptions -sABORTING_MALLOC=0 "${EMCC_NODE_FLAGS[@]}" cpp/unwind.cpp -o "$out/unwind.js"
+  emcc_in_src -O2 -g -fwasm-exceptions -DUNWIND_NO_LONGJMP -sABORTING_MALLOC=0 "${EMCC_NODE_FLAGS[@]}" cpp/unwind.cpp \
+    -o "$out/unwind.wasmeh.js"
 }
 
 build_tally_emscripten() {

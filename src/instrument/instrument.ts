@@ -36,6 +36,8 @@ import { inferAllocatorsFromShape } from './allocatorShapes.js';
 import { assemblyScriptPlumbing } from './assemblyscript.js';
 import { memoriesOf, type MemoryShape } from './memories.js';
 import { sha256Hex } from './sha256.js';
+import { healGuardAfterUnwinds, isCatchingImport } from './unwinding.js';
+import { readWasmModule } from '../symbols/index.js';
 
 const CALL = expressionId('Call');
 const CALL_INDIRECT = expressionId('CallIndirect');
@@ -100,6 +102,17 @@ export interface InstrumentResult {
   report: InstrumentReport;
 }
 
+/**
+ * Makes exceptions and longjmp that end in a catch leave the allocator guard as before
+ * (unwinding.ts): after Emscripten's `invoke_*` trampolines and at Wasm `catch` bodies. Only
+ * modules that can catch are walked.
+ */
+function healUnwinds(module: binaryen.Module, facts: FunctionFacts[], hasTags: boolean): void {
+  const catching = new Set(facts.filter((f) => f.importModule !== null && isCatchingImport(f.importModule, f.importBase ?? '')).map((f) => f.name));
+  if (catching.size === 0 && !hasTags) return;
+  for (const f of facts) if (f.importModule === null) healGuardAfterUnwinds(module, module.getFunction(f.name), catching);
+}
+
 /** Instruments `original` (the bytes of a .wasm module) for tracing. */
 export function instrument(original: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   const started = performance.now();
@@ -124,7 +137,9 @@ export function instrument(original: Uint8Array, options: InstrumentOptions = {}
     );
   }
   try {
-    const result = instrumentModule(module, originalHash, codeCalls?.functions ?? null, options);
+    // A module that throws Wasm exceptions itself has a tag section (id 13): only then can a catch body unwind an allocator.
+    const hasTags = readWasmModule(original).sections.some((s) => s.id === 13);
+    const result = instrumentModule(module, originalHash, codeCalls?.functions ?? null, options, hasTags);
     result.report.elapsedMs = performance.now() - started;
     return result;
   } finally {
@@ -137,6 +152,7 @@ function instrumentModule(
   originalHash: string,
   callsByDefinedFunction: CallInstruction[][] | null,
   options: InstrumentOptions,
+  hasTags: boolean,
 ): InstrumentResult {
   if (!module.hasMemory()) throw new InstrumentError('the module has no linear memory, so it has no allocator to trace');
   if (module.getMemoryInfo().is64) throw new InstrumentError('memory64 modules are not supported yet (the trace table records 32-bit pointers)');
@@ -191,6 +207,7 @@ function instrumentModule(
       return sites.length;
     });
   }
+  healUnwinds(module, facts, hasTags);
   const originals = [
     ...allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a, hooks) })),
     // Unwrapped inner allocators can give the slot block too (AssemblyScript's __alloc, behind __new).
