@@ -288,19 +288,22 @@ build_tally_emscripten() {
 # heap_phases.c as WASI commands: clang + wasi-libc (its dlmalloc), and Emscripten's standalone
 # Wasm (-sSTANDALONE_WASM: a WASI command, plus the import env.emscripten_notify_memory_growth)
 # with -sMALLOC=dlmalloc and -sMALLOC=emmalloc. A small initial memory (256 KiB, 64 KiB of
-# stack) so that the program's 1 MiB block makes the memory grow.
+# stack) so that the program's 1 MiB block makes the memory grow. churn.c too, with both
+# Emscripten allocators (its wasi-libc build is wasi/churn.wasm).
 
 EMCC_STANDALONE_FLAGS=(-O2 -g -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH=1 -sTOTAL_STACK=65536 -sINITIAL_MEMORY=262144)
 
 build_allocators() {
   mkdir -p "$OUT_DIR/wasi" "$OUT_DIR/emscripten"
-  say "allocators: wasi/heap_phases.wasm, emscripten/heap_phases.dlmalloc.wasm, emscripten/heap_phases.emmalloc.wasm"
+  say "allocators: wasi/heap_phases.wasm, emscripten/{heap_phases,churn}.{dlmalloc,emmalloc}.wasm"
   cc_wasi -O2 c/heap_phases.c "$OBJ/heap_phases.o"
   "$CLANG" --target=wasm32-wasi -g "$OBJ/heap_phases.o" -o "$OUT_DIR/wasi/heap_phases.wasm"
   emscripten_env
-  local malloc
-  for malloc in dlmalloc emmalloc; do
-    emcc_in_src "${EMCC_STANDALONE_FLAGS[@]}" "-sMALLOC=$malloc" c/heap_phases.c -o "$OUT_DIR/emscripten/heap_phases.$malloc.wasm"
+  local malloc program
+  for program in heap_phases churn; do
+    for malloc in dlmalloc emmalloc; do
+      emcc_in_src "${EMCC_STANDALONE_FLAGS[@]}" "-sMALLOC=$malloc" "c/$program.c" -o "$OUT_DIR/emscripten/$program.$malloc.wasm"
+    done
   done
 }
 

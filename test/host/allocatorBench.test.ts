@@ -105,6 +105,22 @@ test('bench churn 1000: the counts and peak equal the tally build\'s (every allo
   assert.equal(r.lifetimes.reduce((n, c) => n + c.count, 0), r.frees);
 });
 
+for (const build of ['emscripten/churn.dlmalloc.wasm', 'emscripten/churn.emmalloc.wasm']) {
+  test(`bench ${build} 1000: the program's own counts and peak (Emscripten's standalone libc allocates nothing for argv)`, async () => {
+    const churn = loadExpected('fixtures/src/c/churn.expected.json');
+    const runs: ExpectedRun[] = churn.runs;
+    const run = runs.find((r) => r.args[1] === '1000')!;
+    const { report: r, stdout } = await bench(join('fixtures', build), run.args);
+    assert.equal(stdout, run.stdout);
+    assert.equal(r.allocations, run.program.allocations);
+    assert.equal(r.frees, run.program.frees);
+    assert.equal(r.liveBlocksAtExit, 0);
+    assert.equal(r.peakLiveBytes, run.program.peakBytes);
+    assert.deepEqual(r.growthOutsideAllocator, { count: 0, bytes: 0 });
+    assert.equal(r.growth.reduce((n, g) => n + g.bytes, 0), r.peakMemoryBytes - r.initialMemoryBytes);
+  });
+}
+
 test('bench refuses a module that is already instrumented, in one line', async () => {
   // The smallest such module: the header and an empty `tracemalloc.sites` custom section.
   const name = [...'tracemalloc.sites'].map((c) => c.charCodeAt(0));
