@@ -12,6 +12,7 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const out = 'dist/web';
 const require = createRequire(import.meta.url);
@@ -20,7 +21,8 @@ mkdirSync(out, { recursive: true });
 /** Modules only Node can load, reached from shared code by dynamic import. */
 const NODE_ONLY = /(^node:)|[\\/]tableWasmNode\.(ts|js)$/;
 
-const browserOnly = {
+/** The esbuild plugin that keeps Node built-ins out of the browser graph (exported for its test). */
+export const browserOnly = {
   name: 'browser-only',
   setup(b) {
     b.onResolve({ filter: /^node:|tableWasmNode/ }, (args) => {
@@ -52,25 +54,30 @@ const common = {
   logLevel: 'warning',
 };
 
-const started = performance.now();
-await Promise.all([
-  build({ ...common, entryPoints: { 'wasm-tracemalloc': 'src/browser/index.ts' }, format: 'esm', outdir: out }),
-  build({ ...common, entryPoints: { 'instrument-worker': 'src/browser/instrumentWorker.ts' }, format: 'esm', outdir: out }),
-  build({
-    ...common,
-    entryPoints: { 'wasm-tracemalloc.iife': 'src/browser/scriptTag.ts' },
-    format: 'iife',
-    outdir: out,
-    // A classic script has no import.meta: its assets are found from its own <script src>.
-    define: { 'import.meta.url': '__wtmScriptUrl' },
-    banner: { js: 'var __wtmScriptUrl=(document.currentScript&&document.currentScript.src)||location.href;' },
-  }),
-]);
-copyFileSync(join(dirname(require.resolve('binaryen')), 'index.js'), join(out, 'binaryen.js'));
-copyFileSync('build/tracetable.wasm', join(out, 'tracetable.wasm'));
-// source-map's mappings parser, fetched by the symbolizer for modules that come with a source map.
-copyFileSync(join(dirname(require.resolve('source-map')), 'lib', 'mappings.wasm'), join(out, 'mappings.wasm'));
+/** Builds everything into dist/web/; returns the files and their sizes in bytes. */
+export async function buildBrowser() {
+  const started = performance.now();
+  await Promise.all([
+    build({ ...common, entryPoints: { 'wasm-tracemalloc': 'src/browser/index.ts' }, format: 'esm', outdir: out }),
+    build({ ...common, entryPoints: { 'instrument-worker': 'src/browser/instrumentWorker.ts' }, format: 'esm', outdir: out }),
+    build({
+      ...common,
+      entryPoints: { 'wasm-tracemalloc.iife': 'src/browser/scriptTag.ts' },
+      format: 'iife',
+      outdir: out,
+      // A classic script has no import.meta: its assets are found from its own <script src>.
+      define: { 'import.meta.url': '__wtmScriptUrl' },
+      banner: { js: 'var __wtmScriptUrl=(document.currentScript&&document.currentScript.src)||location.href;' },
+    }),
+  ]);
+  copyFileSync(join(dirname(require.resolve('binaryen')), 'index.js'), join(out, 'binaryen.js'));
+  copyFileSync('build/tracetable.wasm', join(out, 'tracetable.wasm'));
+  // source-map's mappings parser, fetched by the symbolizer for modules that come with a source map.
+  copyFileSync(join(dirname(require.resolve('source-map')), 'lib', 'mappings.wasm'), join(out, 'mappings.wasm'));
 
-const sizes = ['wasm-tracemalloc.js', 'wasm-tracemalloc.iife.js', 'instrument-worker.js', 'binaryen.js', 'tracetable.wasm']
-  .map((f) => `${f} ${(statSync(join(out, f)).size / 1024).toFixed(0)} KiB`);
-console.log(`build:browser: ${out}/ in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sizes.join(', ')}`);
+  const sizes = ['wasm-tracemalloc.js', 'wasm-tracemalloc.iife.js', 'instrument-worker.js', 'binaryen.js', 'tracetable.wasm']
+    .map((f) => `${f} ${(statSync(join(out, f)).size / 1024).toFixed(0)} KiB`);
+  return { out, sizes, seconds: (performance.now() - started) / 1000, line: `build:browser: ${out}/ in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sizes.join(', ')}` };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) console.log((await buildBrowser()).line);
