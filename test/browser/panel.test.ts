@@ -76,7 +76,7 @@ const rows = (body: string) => page.locator(`wasm-tracemalloc-panel [data-role="
 async function tableRows(body: string): Promise<Array<[string, ...number[]]>> {
   return rows(body).evaluateAll((trs) =>
     trs.map((tr) => {
-      const cells = [...tr.querySelectorAll('td')];
+      const cells = Array.from(tr.querySelectorAll('td'));
       return [cells[0]!.textContent!, ...cells.slice(1).filter((c) => c.dataset.value !== undefined).map((c) => Number(c.dataset.value))];
     }),
   ) as Promise<Array<[string, ...number[]]>>;
