@@ -16,6 +16,10 @@
  *                          EINVAL (28 in WASI/musl numbering) for a bad alignment, never calls free.
  *   aligned_alloc(a, n)    (i32, i32) → i32: calls that posix_memalign(&slot, a, n).
  *
+ * malloc and free stand for the functions they only pass their arguments on to, too: wasi-libc's
+ * malloc(n) is `return dlmalloc(n)`, and its realloc and calloc call dlmalloc and dlfree directly;
+ * its aligned_alloc(a, n) and posix_memalign(o, a, n) both hand (a, n) to internal_memalign.
+ *
  * Only the arguments are followed, not the values through memory: at -O0 a parameter goes to
  * the C stack first, and these rules then find nothing (such builds keep their names anyway).
  * A shape matched by more than one function is not guessed: the report warns and lists them.
@@ -43,6 +47,9 @@ const UNARY = expressionId('Unary');
 const STORE = expressionId('Store');
 const MEMORY_COPY = expressionId('MemoryCopy');
 const MEMORY_FILL = expressionId('MemoryFill');
+const SELECT = expressionId('Select');
+const selectIfTrue = rawFunction('SelectGetIfTrue');
+const selectIfFalse = rawFunction('SelectGetIfFalse');
 const localGetIndex = rawFunction('LocalGetGetIndex');
 const localSetIndex = rawFunction('LocalSetGetIndex');
 const localSetValue = rawFunction('LocalSetGetValue');
@@ -106,11 +113,26 @@ function bodyFacts(module: binaryen.Module, name: string): BodyFacts {
   return facts;
 }
 
+/** The function `b` only passes its `params` arguments on to, in order (a wrapper), if it is one. */
+function forwardTarget(b: BodyFacts, params: number): string | undefined {
+  if (b.calls.length !== 1) return undefined;
+  const call = b.calls[0]!;
+  if (call.operands.length !== params || !call.operands.every((o, i) => localOf(o) === i)) return undefined;
+  return call.target;
+}
+
 /** Index of the local an expression reads (looking through i32→i64 extensions), or -1. */
 function localOf(expr: Ref): number {
   let e = expr;
   if (getExpressionId(e) === UNARY && (unaryOp(e) === binaryen.ExtendUInt32 || unaryOp(e) === binaryen.ExtendSInt32)) e = unaryValue(e);
   return getExpressionId(e) === LOCAL_GET ? localGetIndex(e) : -1;
+}
+
+/** localOf, or for `select(local.get k, constant, condition)` (a max or min): k. */
+function localOrSelectOf(expr: Ref): number {
+  if (getExpressionId(expr) !== SELECT) return localOf(expr);
+  const picks = [localOf(selectIfTrue(expr)), localOf(selectIfFalse(expr))].filter((k) => k >= 0);
+  return picks.length === 1 ? picks[0]! : -1;
 }
 
 const isZero = (expr: Ref): boolean => getExpressionId(expr) === CONST && getType(expr) === binaryen.i32 && constI32(expr) === 0;
@@ -138,8 +160,6 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
   if (malloc === undefined || free === undefined) return { found: [], warnings: [] };
   const knownNames = new Set(known.map((a) => a.name));
   const label = (a: { index: number }, what: string): string => `${what} (function ${a.index})`;
-  const M = label(malloc, 'malloc');
-  const F = label(free, 'free');
 
   const bodies = new Map<string, BodyFacts>();
   const body = (f: FunctionFacts): BodyFacts => {
@@ -148,8 +168,28 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
     return b;
   };
   const candidates = (params: number): FunctionFacts[] =>
-    functions.filter((f) => f.importModule === null && f.allI32 && f.paramCount === params && f.resultCount === 1 && !knownNames.has(f.name));
-  const callsTo = (b: BodyFacts, name: string) => b.calls.filter((c) => c.target === name);
+    functions.filter((f) => f.importModule === null && f.allI32 && f.paramCount === params && f.resultCount === 1 && !knownNames.has(f.name) && !mallocs.has(f.name));
+  const byName = new Map(functions.map((f) => [f.name, f]));
+  // wasi-libc's malloc and free are wrappers of dlmalloc and dlfree, which its realloc and calloc
+  // call directly: follow each down through functions that only pass their arguments on.
+  const equivalents = (start: AllocatorFunction): Set<string> => {
+    const names = new Set([start.name]);
+    for (let f = byName.get(start.name); f !== undefined && f.importModule === null; ) {
+      const next = forwardTarget(body(f), f.paramCount);
+      const g = next === undefined ? undefined : byName.get(next);
+      if (g === undefined || names.has(g.name) || g.paramCount !== f.paramCount || g.resultCount !== f.resultCount) break;
+      names.add(g.name);
+      f = g;
+    }
+    return names;
+  };
+  const mallocs = equivalents(malloc);
+  const frees = equivalents(free);
+  const callsTo = (b: BodyFacts, names: Set<string>) => b.calls.filter((c) => names.has(c.target));
+  const isMallocOrFree = (name: string): boolean => mallocs.has(name) || frees.has(name);
+  const chain = (names: Set<string>, what: string): string => `${what} (function ${[...names].map((n) => byName.get(n)?.index).join(' → ')})`;
+  const M = chain(mallocs, 'malloc');
+  const F = chain(frees, 'free');
 
   const found: AllocatorFunction[] = [];
   const warnings: string[] = [];
@@ -173,11 +213,11 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
     const matches: Match[] = [];
     for (const f of candidates(2)) {
       const b = body(f);
-      const mallocsSize = callsTo(b, malloc.name).some((c) => c.operands.length === 1 && localOf(c.operands[0]!) === 1);
-      const freesOld = callsTo(b, free.name).some((c) => c.operands.length >= 1 && localOf(c.operands[0]!) === 0);
+      const mallocsSize = callsTo(b, mallocs).some((c) => c.operands.length === 1 && localOf(c.operands[0]!) === 1);
+      const freesOld = callsTo(b, frees).some((c) => c.operands.length >= 1 && localOf(c.operands[0]!) === 0);
       const copy = b.copiesFrom.some((s) => localOf(s) === 0)
         ? 'memory.copy from it'
-        : b.calls.find((c) => c.target !== malloc.name && c.target !== free.name && c.operands.length === 3 && localOf(c.operands[1]!) === 0);
+        : b.calls.find((c) => !isMallocOrFree(c.target) && c.operands.length === 3 && localOf(c.operands[1]!) === 0);
       if (mallocsSize && freesOld && copy !== undefined) {
         const how = typeof copy === 'string' ? copy : `copies from it with function ${functions.find((g) => g.name === copy.target)?.index}`;
         matches.push({ fn: f, why: `(ptr, size) → ptr calling ${M} with size, ${F} with ptr, and ${how}` });
@@ -196,9 +236,9 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
     const matches: Match[] = [];
     for (const f of candidates(2)) {
       const b = body(f);
-      if (callsTo(b, free.name).length > 0) continue;
-      const blocks = b.resultLocals.get(malloc.name);
-      if (blocks === undefined) continue;
+      if (callsTo(b, frees).length > 0) continue;
+      const blocks = new Set([...mallocs].flatMap((m) => [...(b.resultLocals.get(m) ?? [])]));
+      if (blocks.size === 0) continue;
       const zeroed =
         b.fills.some((x) => blocks.has(localOf(x.dest)) && isZero(x.value)) ||
         b.calls.some((c) => c.operands.length === 3 && blocks.has(localOf(c.operands[0]!)) && isZero(c.operands[1]!));
@@ -216,7 +256,7 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
     const matches: Match[] = [];
     for (const f of candidates(3)) {
       const b = body(f);
-      if (callsTo(b, free.name).length > 0 || callsTo(b, malloc.name).length === 0) continue;
+      if (callsTo(b, frees).length > 0 || callsTo(b, mallocs).length === 0) continue;
       const storesOut = b.storesTo.some((p) => localOf(p) === 0);
       if (storesOut && b.hasEinval) {
         matches.push({ fn: f, why: `(out, align, size) → errno calling ${M}, storing the block at *out, with EINVAL (${EINVAL}), never ${F}` });
@@ -227,11 +267,19 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
 
   if (!has('aligned_alloc') && posixMemalign !== undefined) {
     const P = posixMemalign;
+    // The aligned-allocation core posix_memalign hands its (align, size) to (wasi-libc's internal_memalign).
+    // (wasi-libc passes max(align, 16) as a select of the parameter and the constant.)
+    const cores = new Set(body(byName.get(P.name)!).calls.filter((c) => c.operands.length === 2 && localOrSelectOf(c.operands[0]!) === 1 && localOf(c.operands[1]!) === 2).map((c) => c.target));
     const matches: Match[] = [];
     for (const f of candidates(2)) {
+      if (cores.has(f.name)) continue;
       const b = body(f);
-      const forwards = callsTo(b, P.name).some((c) => localOf(c.operands[1]!) === 0 && localOf(c.operands[2]!) === 1);
+      const forwards = callsTo(b, new Set([P.name])).some((c) => c.operands.length === 3 && localOf(c.operands[1]!) === 0 && localOf(c.operands[2]!) === 1);
+      const core = b.calls.find((c) => cores.has(c.target) && localOf(c.operands[0]!) === 0 && localOf(c.operands[1]!) === 1);
       if (forwards) matches.push({ fn: f, why: `(align, size) → ptr calling ${label(P, 'posix_memalign')}(&slot, align, size)` });
+      else if (core !== undefined) {
+        matches.push({ fn: f, why: `(align, size) → ptr passing them to function ${byName.get(core.target)?.index}, as ${label(P, 'posix_memalign')} does` });
+      }
     }
     decide('aligned_alloc', matches);
   }

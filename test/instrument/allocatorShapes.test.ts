@@ -52,14 +52,35 @@ test('-O3 (minified, malloc/free from the glue): the same three functions by sha
   for (const a of result.report.allocators.filter((x) => !['malloc', 'free'].includes(x.shape))) assert.match(a.reason, /^its shape: /);
 });
 
+test('wasi-libc builds stripped of their names (-O2, -O0, C++): the shapes pick what the name section calls realloc, calloc, posix_memalign, aligned_alloc', async () => {
+  // wasi-libc's malloc/free only call dlmalloc/dlfree, which its realloc and calloc call directly.
+  for (const [wasm, want] of [
+    ['fixtures/wasi/alloc_basic.wasm', ['realloc', 'calloc', 'posix_memalign', 'aligned_alloc']],
+    ['fixtures/wasi/alloc_basic.O0.wasm', ['realloc', 'calloc', 'posix_memalign', 'aligned_alloc']],
+    // libc++abi's aligned operator new calls posix_memalign; nothing in it calls realloc or calloc.
+    ['fixtures/wasi/containers.wasm', ['posix_memalign']],
+    ['fixtures/rust/alloc_rust.wasm', ['realloc', 'calloc']],
+  ] as const) {
+    const bytes = readFileSync(wasm);
+    const names = namesOf(bytes);
+    const index = (name: string): number => [...names].find(([, n]) => n === name)![0];
+    const result = await instrumentInWorker(stripNames(bytes), {
+      allocators: [{ function: index('malloc'), shape: 'malloc' }, { function: index('free'), shape: 'free' }],
+    });
+    const inferred = result.report.allocators.filter((a) => a.reason.startsWith('its shape: '));
+    assert.deepEqual(Object.fromEntries(inferred.map((a) => [a.shape, names.get(a.index)])), Object.fromEntries(want.map((w) => [w, w])), wasm);
+  }
+});
+
 test('a stripped module whose realloc cannot be found: a warning that says what is missed and how to name it', async () => {
-  // churn.c calls only malloc and free: wasi-libc links no realloc into it.
+  // churn.c calls only malloc and free (and main(argc, argv) makes wasi-libc calloc argv): no realloc is linked.
   const churn = readFileSync('fixtures/wasi/churn.wasm');
   const index = (name: string): number => [...namesOf(churn)].find(([, n]) => n === name)![0];
   const result = await instrumentInWorker(stripNames(churn), {
     allocators: [{ function: index('malloc'), shape: 'malloc' }, { function: index('free'), shape: 'free' }],
   });
-  assert.deepEqual(result.report.allocators.map((a) => a.shape), ['malloc', 'free']);
+  const names = namesOf(churn);
+  assert.deepEqual(result.report.allocators.map((a) => `${a.shape}:${names.get(a.index)}`), ['malloc:malloc', 'free:free', 'calloc:calloc']);
   assert.equal(result.report.warnings.length, 1);
   assert.match(result.report.warnings[0]!, /^no realloc found \(the module names only malloc, free\): if the program calls realloc, blocks it grows or shrinks in place keep their old size in the trace; name it with --realloc N$/);
 });
