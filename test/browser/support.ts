@@ -1,12 +1,16 @@
-// Shared by the browser tests: a tiny static server (node:http) over the repository, so pages
+// Shared by the browser tests: the example's static server (node:http) over the repository, so pages
 // load dist/web/ and the npm packages as a user's server would serve them, and headless
 // Chromium (playwright-core driving Debian's /usr/bin/chromium, as test/report/html.test.ts).
 // Without Chromium, or without the browser build, the tests are skipped with the reason.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+// @ts-expect-error: the example's server is a plain .mjs script, without types
+import { staticServer as untypedStaticServer } from '../../examples/browser/serve.mjs';
+
+const staticServer = untypedStaticServer as (root: string, pages: Record<string, string>, onRequest: (path: string) => void) => Server;
 
 export const CHROMIUM = '/usr/bin/chromium';
 const BUNDLE = 'dist/web/wasm-tracemalloc.js';
@@ -38,35 +42,10 @@ export const skipReason: string | false = !existsSync(CHROMIUM)
       ? `${BUNDLE} is older than ${staleSource()}/ (npm run build:browser)`
       : false;
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.css': 'text/css',
-  '.map': 'application/json',
-};
-
-/** Serves the repository root read-only, plus `pages` (path → HTML) given by the test. */
+/** Serves the repository root read-only (the example's server), plus `pages` (path → HTML) given by the test. */
 export async function serve(pages: Record<string, string> = {}): Promise<{ url: string; server: Server; requests: string[] }> {
-  const root = resolve('.');
   const requests: string[] = [];
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.push(path);
-    if (pages[path] !== undefined) {
-      res.writeHead(200, { 'content-type': TYPES['.html']! });
-      res.end(pages[path]);
-      return;
-    }
-    const file = normalize(join(root, path));
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
+  const server = staticServer('.', pages, (path) => requests.push(path));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, requests };
 }
