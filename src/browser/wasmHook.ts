@@ -15,13 +15,12 @@
  * `new WebAssembly.Module(bytes)` is synchronous, and a page cannot wait for a worker: a module
  * worth tracing that comes that way runs untraced, with a warning on the console (Emscripten
  * uses it only with `-sWASM_ASYNC_COMPILATION=0`). `new WebAssembly.Instance` of a module the
- * hook compiled through an asynchronous path is traced.
+ * hook compiled through an asynchronous path is traced (the trace table module is fetched when
+ * the hook is installed, so it is ready by then).
  *
  * Errors never break the app: a module the tracer cannot handle (not wasm, no allocator found)
  * passes through to the engine as it was, and the reason goes to `onError` and the console.
  */
-import { AllocatorNotFoundError } from '../instrument/allocators.js';
-import { InstrumentError } from '../instrument/errors.js';
 import { compiledMayHaveAllocator, namedAllocators } from '../host/allocatorFilter.js';
 import { TracingSetupError } from '../host/errors.js';
 import { attachTracer, bufferBytes, resolveNframe, type TracedInstance, type TracedModule } from '../host/tracedModule.js';
@@ -81,6 +80,11 @@ export function installWasmHook(options: BrowserWasmHookOptions = {}): BrowserWa
       allocatorNames: namedAllocators(instrument),
     })));
 
+  // The table module, fetched now: `new WebAssembly.Instance` is synchronous and needs it compiled.
+  let tableModule: WebAssembly.Module | null = options.traceTable?.source instanceof WebAssembly.Module ? options.traceTable.source : null;
+  const tableLoading = tableModule !== null ? Promise.resolve(tableModule) : loadTableModule().then((m) => (tableModule = m));
+  tableLoading.catch(() => {}); // reported by compileBytes, per module
+
   const tracedInstances = new WeakMap<WebAssembly.Instance, TracedInstance>();
   const instances: TracedInstance[] = [];
   const errors: Error[] = [];
@@ -114,6 +118,7 @@ export function installWasmHook(options: BrowserWasmHookOptions = {}): BrowserWa
     const plain = await engine.compile(bytes as Uint8Array<ArrayBuffer>);
     try {
       const { base, allocatorNames } = await prepare();
+      await tableLoading; // no table, no tracing: the module runs as it is
       const worthTracing = filter ? filter(bytes) : compiledMayHaveAllocator(plain, bytes, allocatorNames);
       if (!worthTracing) return plain;
       const moduleOptions = named(base, url);
@@ -121,16 +126,15 @@ export function installWasmHook(options: BrowserWasmHookOptions = {}): BrowserWa
       tracedModules.set(traced.module, { traced, options: moduleOptions });
       return traced.module;
     } catch (e) {
-      if (!(e instanceof AllocatorNotFoundError || e instanceof InstrumentError || e instanceof TracingSetupError)) throw e;
-      passThrough(e);
+      // Whatever stops tracing (no allocator found, a glue or table that cannot be fetched, the
+      // worker failing) must not stop the app: it runs untraced, and the reason is reported.
+      passThrough(e instanceof Error ? e : new Error(String(e)));
       return plain;
     }
   }
 
-  function makeTable(): TraceTable | Promise<TraceTable> {
-    const source = options.traceTable?.source;
-    if (source instanceof WebAssembly.Module) return TraceTable.fromModule(source, options.traceTable ?? {});
-    return loadTableModule().then((m) => TraceTable.fromModule(m, options.traceTable ?? {}));
+  async function makeTable(): Promise<TraceTable> {
+    return TraceTable.fromModule(tableModule ?? (await tableLoading), options.traceTable ?? {});
   }
 
   async function instantiateModule(module: WebAssembly.Module, imports: WebAssembly.Imports | undefined): Promise<WebAssembly.Instance> {
@@ -181,12 +185,11 @@ export function installWasmHook(options: BrowserWasmHookOptions = {}): BrowserWa
       construct(target, args, newTarget) {
         const [module, imports] = args as [WebAssembly.Module, WebAssembly.Imports | undefined];
         const entry = tracedModules.get(module);
-        const source = options.traceTable?.source;
-        if (entry === undefined || !(source instanceof WebAssembly.Module)) {
-          if (entry !== undefined) passThrough(new TracingSetupError('new WebAssembly.Instance() of a traced module needs the trace table compiled beforehand (options.traceTable.source)'));
-          return Reflect.construct(target, args, newTarget) as object;
+        if (entry === undefined) return Reflect.construct(target, args, newTarget) as object;
+        if (tableModule === null) {
+          throw new TracingSetupError('new WebAssembly.Instance() of a traced module before the trace table module was loaded; instantiate it with WebAssembly.instantiate');
         }
-        const table = TraceTable.fromModule(source, options.traceTable ?? {});
+        const table = TraceTable.fromModule(tableModule, options.traceTable ?? {});
         const instance = new engine.Instance(module, { ...imports, tracemalloc: table.imports });
         recordImportedMemory(instance, imports);
         return register(attachTracer(instance, entry.traced, table, entry.options, nframe)).instance;

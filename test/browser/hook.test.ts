@@ -76,6 +76,11 @@ window.runBadInputs = async (noAllocator) => {
     r.traced = hook.instances.length;
     hook.uninstall();
     r.uninstalled = WebAssembly.instantiate === pageOwn;
+    // A glue file that cannot be fetched: the module runs untraced, the reason is kept.
+    const badGlue = wtm.installWasmHook({ glue: '/nowhere/glue.js' });
+    r.badGlueRuns = (await WebAssembly.instantiate(fake)).instance.exports.malloc();
+    r.badGlueError = String(badGlue.errors[0]);
+    badGlue.uninstall();
     const beats = window.beats;
     await new Promise((resolve) => setTimeout(resolve, 200));
     r.heartbeat = window.beats > beats;
@@ -157,6 +162,8 @@ test('bad input on the browser entries: a clear error in the page, the app keeps
   assert.match(outcome.syncError as string, /new WebAssembly\.Module\(\) is synchronous and a page cannot wait for the instrumenter: this module runs untraced/);
   assert.equal(outcome.traced, 0);
   assert.equal(outcome.uninstalled, true, 'the page\'s own function is back');
+  assert.equal(outcome.badGlueRuns, 7);
+  assert.match(outcome.badGlueError as string, /^TracingSetupError: cannot fetch the glue file http:\/\/127\.0\.0\.1:\d+\/nowhere\/glue\.js: HTTP 404$/);
   assert.equal(outcome.heartbeat, true, 'the page kept running');
   await p.close();
 });
