@@ -36,7 +36,7 @@ import { Frame } from '../snapshot/index.js';
 import type { Symbolizer } from '../symbols/index.js';
 import { emscriptenInstantiateWasm, type EmscriptenTraceOptions, type EmscriptenTracing } from './emscripten.js';
 import { TracingSetupError } from './errors.js';
-import { mayHaveAllocator } from './globalHook.js';
+import { mayHaveAllocator } from './allocatorFilter.js';
 import {
   attachTracer, bufferBytes, compileTraced, resolveNframe, type InstantiateOptions, type TracedInstance, type TracedModule,
 } from './instantiate.js';
