@@ -2,7 +2,8 @@
 //
 // Overhead of tracing, measured side by side in one process, on the 2,000,000 malloc/free
 // microbenchmark (churn.wasm), the C++ fixture (containers.wasm, 200 fresh instances) and a real program
-// (@sqlite.org/sqlite-wasm: 10,000-row insert + queries): uninstrumented, instrumented but not
+// (@sqlite.org/sqlite-wasm: 10,000-row insert + queries; tiktoken, Rust through wasm-bindgen):
+// uninstrumented, instrumented but not
 // tracing, exact nframe=1 and 16,
 // sampling, and the method other Wasm tools use (a JS hook capturing `new Error().stack` on every
 // allocation, bench/jsHook.ts). Runs alternate between variants so that machine noise hits them
@@ -21,6 +22,8 @@ import v8 from 'node:v8';
 v8.setFlagsFromString('--no-turbo-fast-api-calls'); // Node's WASI crash (DESIGN.md); before any WASI object
 import { spawnSync } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import { WASI } from 'node:wasi';
 import { Worker } from 'node:worker_threads';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
@@ -187,6 +190,40 @@ async function sqliteWorkload(rows: number): Promise<Workload> {
   };
 }
 
+/**
+ * tiktoken 1.0.22, a stripped Rust wasm-bindgen program, through its own glue (loaded afresh for
+ * each instance); timed: build the gpt2 encoder (its BPE tables: many allocations), encode a
+ * text, free the encoder.
+ */
+async function tiktokenWorkload(rounds: number): Promise<Workload> {
+  const modules = await modulesOf(readFileSync('node_modules/tiktoken/tiktoken_bg.wasm'), 'tiktoken_bg.wasm');
+  const require = createRequire(import.meta.url);
+  // The package's exports map hides the glue file; it is a devDependency at a fixed place.
+  const gluePath = resolve('node_modules/tiktoken/tiktoken_bg.cjs');
+  const text = "wasm-tracemalloc traces every allocation of a WebAssembly module, like Python's tracemalloc. ".repeat(50);
+  return {
+    name: `tiktoken (Rust, wasm-bindgen), gpt2 encoder built + text encoded, ${rounds}x`,
+    async run(v) {
+      delete require.cache[gluePath];
+      const glue = require(gluePath) as {
+        __wbg_set_wasm(exports: WebAssembly.Exports): void;
+        get_encoding(name: string): { encode(text: string): Uint32Array; free(): void };
+      };
+      const tracer = await tracerFor(v);
+      const instance = instantiate(modules, { './tiktoken_bg.js': glue as unknown as WebAssembly.ModuleImports }, tracer);
+      glue.__wbg_set_wasm(instance.exports);
+      const { wall, cpu } = timed(() => {
+        for (let k = 0; k < rounds; k++) {
+          const enc = glue.get_encoding('gpt2');
+          if (enc.encode(text).length === 0) throw new Error('tiktoken: no tokens');
+          enc.free();
+        }
+      });
+      return { wall, cpu, programBytes: (instance.exports['memory'] as WebAssembly.Memory).buffer.byteLength, tracerBytes: tracer.bytes() };
+    },
+  };
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -199,6 +236,7 @@ if (selected('containers')) {
   workloads.push(await wasiWorkload(`containers (C++ new/delete, vector, map, string), ${QUICK ? 5 : 200} fresh instances`, 'fixtures/wasi/containers.wasm', ['containers'], QUICK ? 5 : 200));
 }
 if (selected('sqlite')) workloads.push(await sqliteWorkload(QUICK ? 500 : 10_000));
+if (selected('tiktoken')) workloads.push(await tiktokenWorkload(QUICK ? 1 : 3));
 
 console.log(`# Tracing overhead (${RUNS} alternating rounds, Node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
 const memoryRows: string[] = [];
