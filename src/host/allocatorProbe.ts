@@ -29,9 +29,6 @@ export const SIZE_CLASS_BOUNDS: readonly number[] = [0, 8, 16, 32, 64, 128, 256,
  */
 export const LIFETIME_BOUNDS: readonly number[] = [0, 1, 9, 99, 999, 9999];
 
-/** Wasm page size. */
-const PAGE = 65536;
-
 /** Growth of the linear memory charged to one call site. */
 export interface Growth {
   /** Site ids of the allocation that grew the memory, most recent first (up to nframe). */
@@ -311,11 +308,6 @@ export class AllocatorProbe {
     if (old !== 0) this.freed(old);
     this.allocated(ptr, size, sites);
   }
-}
-
-/** Page-rounded bytes, for display. */
-export function pages(bytes: number): number {
-  return Math.ceil(bytes / PAGE);
 }
 
 /**
