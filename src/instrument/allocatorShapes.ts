@@ -19,6 +19,8 @@
  * malloc and free stand for the functions they only pass their arguments on to, too: wasi-libc's
  * malloc(n) is `return dlmalloc(n)`, and its realloc and calloc call dlmalloc and dlfree directly;
  * its aligned_alloc(a, n) and posix_memalign(o, a, n) both hand (a, n) to internal_memalign.
+ * emmalloc's malloc(n) is emmalloc_memalign(8, n) (constants may join the arguments), and its
+ * realloc(p, n) only calls emmalloc_aligned_realloc(p, 8, n), where realloc's evidence is.
  *
  * Only the arguments are followed, not the values through memory: at -O0 a parameter goes to
  * the C stack first, and these rules then find nothing (such builds keep their names anyway).
@@ -113,12 +115,22 @@ function bodyFacts(module: binaryen.Module, name: string): BodyFacts {
   return facts;
 }
 
-/** The function `b` only passes its `params` arguments on to, in order (a wrapper), if it is one. */
-function forwardTarget(b: BodyFacts, params: number): string | undefined {
+/**
+ * The function a wrapper passes its arguments on to: `b` makes one call, whose operands are its
+ * `params` parameters, each once, and constants (emmalloc's malloc(n) is emmalloc_memalign(8, n)).
+ * `positions[k]` is where parameter k goes.
+ */
+function forwardTarget(b: BodyFacts, params: number): { target: string; positions: number[] } | undefined {
   if (b.calls.length !== 1) return undefined;
   const call = b.calls[0]!;
-  if (call.operands.length !== params || !call.operands.every((o, i) => localOf(o) === i)) return undefined;
-  return call.target;
+  const positions: number[] = new Array<number>(params).fill(-1);
+  for (let i = 0; i < call.operands.length; i++) {
+    const o = call.operands[i]!;
+    const k = localOf(o);
+    if (k >= 0 && k < params && positions[k] === -1) positions[k] = i;
+    else if (getExpressionId(o) !== CONST) return undefined;
+  }
+  return positions.every((p) => p >= 0) ? { target: call.target, positions } : undefined;
 }
 
 /** Index of the local an expression reads (looking through i32→i64 extensions), or -1. */
@@ -172,22 +184,31 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
   const byName = new Map(functions.map((f) => [f.name, f]));
   // wasi-libc's malloc and free are wrappers of dlmalloc and dlfree, which its realloc and calloc
   // call directly: follow each down through functions that only pass their arguments on.
-  const equivalents = (start: AllocatorFunction): Set<string> => {
-    const names = new Set([start.name]);
+  // Each maps a function to the operand that is the size (mallocs) or the pointer (frees).
+  const equivalents = (start: AllocatorFunction): Map<string, number> => {
+    const names = new Map([[start.name, 0]]);
+    let at = 0;
     for (let f = byName.get(start.name); f !== undefined && f.importModule === null; ) {
       const next = forwardTarget(body(f), f.paramCount);
-      const g = next === undefined ? undefined : byName.get(next);
-      if (g === undefined || names.has(g.name) || g.paramCount !== f.paramCount || g.resultCount !== f.resultCount) break;
-      names.add(g.name);
+      const g = next === undefined ? undefined : byName.get(next.target);
+      if (g === undefined || names.has(g.name) || !g.allI32 || g.resultCount !== f.resultCount) break;
+      at = next!.positions[at]!;
+      names.set(g.name, at);
       f = g;
     }
     return names;
   };
   const mallocs = equivalents(malloc);
   const frees = equivalents(free);
-  const callsTo = (b: BodyFacts, names: Set<string>) => b.calls.filter((c) => names.has(c.target));
+  const callsTo = (b: BodyFacts, names: Map<string, number> | Set<string>) => b.calls.filter((c) => names.has(c.target));
+  /** Whether `b` calls a malloc (or free) with local `k` as its size (or pointer). */
+  const passes = (b: BodyFacts, names: Map<string, number>, k: number): boolean =>
+    b.calls.some((c) => {
+      const at = names.get(c.target);
+      return at !== undefined && at < c.operands.length && localOf(c.operands[at]!) === k;
+    });
   const isMallocOrFree = (name: string): boolean => mallocs.has(name) || frees.has(name);
-  const chain = (names: Set<string>, what: string): string => `${what} (function ${[...names].map((n) => byName.get(n)?.index).join(' → ')})`;
+  const chain = (names: Map<string, number>, what: string): string => `${what} (function ${[...names.keys()].map((n) => byName.get(n)?.index).join(' → ')})`;
   const M = chain(mallocs, 'malloc');
   const F = chain(frees, 'free');
 
@@ -210,17 +231,27 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
   };
 
   if (!has('realloc')) {
+    // realloc's evidence in a body whose old pointer and new size are locals `ptr` and `size`.
+    const evidence = (b: BodyFacts, ptr: number, size: number): string | undefined => {
+      if (!passes(b, mallocs, size) || !passes(b, frees, ptr)) return undefined;
+      if (b.copiesFrom.some((x) => localOf(x) === ptr)) return 'memory.copy from it';
+      const copy = b.calls.find((c) => !isMallocOrFree(c.target) && c.operands.length === 3 && localOf(c.operands[1]!) === ptr);
+      return copy === undefined ? undefined : `copies from it with function ${byName.get(copy.target)?.index}`;
+    };
     const matches: Match[] = [];
     for (const f of candidates(2)) {
-      const b = body(f);
-      const mallocsSize = callsTo(b, mallocs).some((c) => c.operands.length === 1 && localOf(c.operands[0]!) === 1);
-      const freesOld = callsTo(b, frees).some((c) => c.operands.length >= 1 && localOf(c.operands[0]!) === 0);
-      const copy = b.copiesFrom.some((s) => localOf(s) === 0)
-        ? 'memory.copy from it'
-        : b.calls.find((c) => !isMallocOrFree(c.target) && c.operands.length === 3 && localOf(c.operands[1]!) === 0);
-      if (mallocsSize && freesOld && copy !== undefined) {
-        const how = typeof copy === 'string' ? copy : `copies from it with function ${functions.find((g) => g.name === copy.target)?.index}`;
-        matches.push({ fn: f, why: `(ptr, size) → ptr calling ${M} with size, ${F} with ptr, and ${how}` });
+      const direct = evidence(body(f), 0, 1);
+      if (direct !== undefined) {
+        matches.push({ fn: f, why: `(ptr, size) → ptr calling ${M} with size, ${F} with ptr, and ${direct}` });
+        continue;
+      }
+      // emmalloc: realloc(p, n) is emmalloc_aligned_realloc(p, 8, n).
+      const forward = forwardTarget(body(f), 2);
+      const g = forward === undefined ? undefined : byName.get(forward.target);
+      if (g === undefined || g.importModule !== null || !g.allI32 || g.resultCount !== 1 || isMallocOrFree(g.name)) continue;
+      const inner = evidence(body(g), forward!.positions[0]!, forward!.positions[1]!);
+      if (inner !== undefined) {
+        matches.push({ fn: f, why: `(ptr, size) → ptr passing them to function ${g.index}, which calls ${M} with size, ${F} with ptr, and ${inner}` });
       }
     }
     decide('realloc', matches);
@@ -237,7 +268,7 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
     for (const f of candidates(2)) {
       const b = body(f);
       if (callsTo(b, frees).length > 0) continue;
-      const blocks = new Set([...mallocs].flatMap((m) => [...(b.resultLocals.get(m) ?? [])]));
+      const blocks = new Set([...mallocs.keys()].flatMap((m) => [...(b.resultLocals.get(m) ?? [])]));
       if (blocks.size === 0) continue;
       const zeroed =
         b.fills.some((x) => blocks.has(localOf(x.dest)) && isZero(x.value)) ||

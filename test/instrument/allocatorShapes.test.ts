@@ -52,7 +52,7 @@ test('-O3 (minified, malloc/free from the glue): the same three functions by sha
   for (const a of result.report.allocators.filter((x) => !['malloc', 'free'].includes(x.shape))) assert.match(a.reason, /^its shape: /);
 });
 
-test('wasi-libc builds stripped of their names (-O2, -O0, C++): the shapes pick what the name section calls realloc, calloc, posix_memalign, aligned_alloc', async () => {
+test('wasi-libc, Rust and Emscripten dlmalloc/emmalloc builds stripped of their names: the shapes pick what the name section calls realloc, calloc, posix_memalign, aligned_alloc', async () => {
   // wasi-libc's malloc/free only call dlmalloc/dlfree, which its realloc and calloc call directly.
   for (const [wasm, want] of [
     ['fixtures/wasi/alloc_basic.wasm', ['realloc', 'calloc', 'posix_memalign', 'aligned_alloc']],
@@ -60,15 +60,20 @@ test('wasi-libc builds stripped of their names (-O2, -O0, C++): the shapes pick 
     // libc++abi's aligned operator new calls posix_memalign; nothing in it calls realloc or calloc.
     ['fixtures/wasi/containers.wasm', ['posix_memalign']],
     ['fixtures/rust/alloc_rust.wasm', ['realloc', 'calloc']],
+    // Emscripten's two allocators (-O2 -g, standalone): dlmalloc (malloc is dlmalloc itself) and
+    // emmalloc (malloc(n) is emmalloc_memalign(8, n), realloc(p, n) emmalloc_aligned_realloc(p, 8, n)).
+    ['fixtures/emscripten/heap_phases.dlmalloc.wasm', ['realloc', 'calloc']],
+    ['fixtures/emscripten/heap_phases.emmalloc.wasm', ['realloc', 'calloc']],
   ] as const) {
     const bytes = readFileSync(wasm);
     const names = namesOf(bytes);
-    const index = (name: string): number => [...names].find(([, n]) => n === name)![0];
+    const index = (...candidates: string[]): number => [...names].find(([, n]) => n === candidates.find((c) => [...names.values()].includes(c)))![0];
     const result = await instrumentInWorker(stripNames(bytes), {
-      allocators: [{ function: index('malloc'), shape: 'malloc' }, { function: index('free'), shape: 'free' }],
+      allocators: [{ function: index('malloc', 'dlmalloc'), shape: 'malloc' }, { function: index('free', 'dlfree'), shape: 'free' }],
     });
     const inferred = result.report.allocators.filter((a) => a.reason.startsWith('its shape: '));
-    assert.deepEqual(Object.fromEntries(inferred.map((a) => [a.shape, names.get(a.index)])), Object.fromEntries(want.map((w) => [w, w])), wasm);
+    // dlmalloc's entry points are named dl*, exported as malloc/free/realloc/calloc.
+    assert.deepEqual(Object.fromEntries(inferred.map((a) => [a.shape, names.get(a.index)?.replace(/^dl/, '')])), Object.fromEntries(want.map((w) => [w, w])), wasm);
   }
 });
 
