@@ -34,7 +34,10 @@ export { AllocatorNotFoundError, type AllocatorShape, type AllocatorSpec } from 
 export { formatTop, type TopOptions } from './report/top.js';
 export {
   benchWasi,
+  instantiateProbed,
   type BenchOptions,
+  type ProbeOptions,
+  type ProbedInstance,
   type AllocatorReport,
   type HistogramRow,
   type GrowthRow,

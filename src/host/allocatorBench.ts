@@ -1,42 +1,36 @@
 /**
  * `benchWasi`: runs a WASI program once with the allocator probe (allocatorProbe.ts) and turns
- * what it saw into an AllocatorReport — counts, bytes, size classes, peak live bytes against
- * the linear memory, who grew the memory, block lifetimes, time inside the allocator. The
- * library call behind `wasm-tracemalloc bench`; src/report/allocatorReport.ts prints it.
+ * what it saw into an AllocatorReport — counts, bytes, size classes, peak live bytes against the
+ * linear memory, who grew the memory, block lifetimes, time inside the allocator. The library
+ * call behind `wasm-tracemalloc bench`; src/report/allocatorReport.ts prints it.
+ * `instantiateProbed` is the same for any other route (an Emscripten glue's instantiateWasm, a
+ * wasm-bindgen glue): the caller runs the program, then asks for the report.
  */
 import v8 from 'node:v8';
 import { WASI } from 'node:wasi';
 import { SLOT_BYTES_EXPORT } from '../instrument/abi.js';
 import { isInstrumented } from '../instrument/siteTable.js';
-import { AllocatorProbe, LIFETIME_BOUNDS, SIZE_CLASS_BOUNDS, emptyBracketMs } from './allocatorProbe.js';
+import { AllocatorProbe, LIFETIME_BOUNDS, SIZE_CLASS_BOUNDS, emptyBracketMs, type ProbeRecord } from './allocatorProbe.js';
 import { TracingSetupError } from './errors.js';
 import { attachTracer, compileTraced, type InstantiateOptions } from './instantiate.js';
 import { SiteFrames } from './siteFrames.js';
-import { TraceTable } from './traceTable.js';
+import { TraceTable, type TableCounters } from './traceTable.js';
 import { engine } from './wasmApi.js';
 
 // Node's WASI crash on GC inside a fast API call (see wasiRunner.ts).
 v8.setFlagsFromString('--no-turbo-fast-api-calls');
 
 /** Options of benchWasi. */
-export interface BenchOptions {
+export interface BenchOptions extends ProbeOptions {
   /** argv[0] and the program's arguments. */
   args?: string[];
   env?: Record<string, string>;
   /** Guest path → host path. */
   preopens?: Record<string, string>;
-  /** Frames kept per "who grew the memory" stack (1–16, default 4). */
-  nframe?: number;
   /** File descriptors for the guest's stdio (default: this process's). */
   stdin?: number;
   stdout?: number;
   stderr?: number;
-  moduleName?: string;
-  root?: string;
-  modulePath?: string;
-  /** Instrumenter options (e.g. naming the allocator); allocatorHooks is always set. */
-  instrument?: InstantiateOptions['instrument'];
-  cache?: InstantiateOptions['cache'];
   /** Imports besides WASI's (by module name). */
   imports?: WebAssembly.Imports;
 }
@@ -114,12 +108,15 @@ export interface AllocatorReport {
   tableFrees: number;
 }
 
-/** The target's linear memory: its exported memory (WASI commands export "memory"). */
-function memoryOf(instance: WebAssembly.Instance): WebAssembly.Memory {
+/** The target's linear memory: exported (WASI commands export "memory"), else imported (Emscripten's env.memory). */
+function memoryOf(instance: WebAssembly.Instance, imports: WebAssembly.Imports): WebAssembly.Memory {
   const named = instance.exports['memory'];
   if (named instanceof WebAssembly.Memory) return named;
   for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) return value;
-  throw new TracingSetupError('the module exports no linear memory, so the bench cannot watch it grow (export it, as WASI commands do)');
+  for (const module of Object.values(imports)) {
+    for (const value of Object.values(module)) if (value instanceof WebAssembly.Memory) return value;
+  }
+  throw new TracingSetupError('the module neither exports nor imports a linear memory, so the bench cannot watch it grow');
 }
 
 /**
@@ -132,8 +129,37 @@ function emscriptenStandaloneImports(module: WebAssembly.Module): WebAssembly.Im
   return wanted ? { env: { emscripten_notify_memory_growth: () => {} } } : {};
 }
 
-/** Instruments `original` with allocator hooks, runs it as a WASI command, and reports on its allocator. */
-export async function benchWasi(original: Uint8Array, options: BenchOptions = {}): Promise<AllocatorReport> {
+/** Options of instantiateProbed. */
+export interface ProbeOptions {
+  /** Frames kept per "who grew the memory" stack (1–16, default 4). */
+  nframe?: number;
+  moduleName?: string;
+  root?: string;
+  modulePath?: string;
+  /** Instrumenter options (e.g. naming the allocator, an Emscripten glue); allocatorHooks is always set. */
+  instrument?: InstantiateOptions['instrument'];
+  cache?: InstantiateOptions['cache'];
+}
+
+/** An instance under the allocator probe, tracing exactly from before its first export runs. */
+export interface ProbedInstance {
+  instance: WebAssembly.Instance;
+  /** The instrumented module (what an Emscripten `instantiateWasm` hands back with the instance). */
+  module: WebAssembly.Module;
+  /**
+   * Ends the observation (growth since the last allocator call is noted) and computes the
+   * report. Call once the program's work is done; `run` adds its exit code and duration.
+   */
+  report(run?: { exitCode?: number; wallMs?: number }): AllocatorReport;
+}
+
+/**
+ * Instruments `original` with allocator hooks and instantiates it with `imports` and the
+ * probe: the route for programs that are not WASI commands (an Emscripten glue calls it from
+ * `Module.instantiateWasm`; a wasm-bindgen glue gets `instance.exports`). benchWasi is this plus
+ * node:wasi.
+ */
+export async function instantiateProbed(original: Uint8Array, imports: WebAssembly.Imports = {}, options: ProbeOptions = {}): Promise<ProbedInstance> {
   const nframe = options.nframe ?? 4;
   if (!Number.isInteger(nframe) || nframe < 1 || nframe > 16) throw new RangeError(`nframe must be an integer from 1 to 16, got ${nframe}`);
   const name = options.moduleName ?? 'app.wasm';
@@ -151,6 +177,28 @@ export async function benchWasi(original: Uint8Array, options: BenchOptions = {}
   const hooked = WebAssembly.Module.imports(traced.module).some((i) => i.module === 'tracemalloc' && i.name === 'enterAllocator');
   // A cache entry written by an instrumenter that did not know the option would lack them.
   if (!hooked) throw new Error(`internal error: ${name} was instrumented without the allocator hooks asked for`);
+  const table = await TraceTable.create();
+  const probe = new AllocatorProbe(table);
+  const allImports: WebAssembly.Imports = { ...emscriptenStandaloneImports(traced.module), ...imports, tracemalloc: probe.imports };
+  const instance = await engine.instantiate(traced.module, allImports);
+  const siteFrames = new SiteFrames(traced.siteTable, traced.symbolizer);
+  const { tracemalloc } = attachTracer(instance, traced, table, instantiateOptions, nframe, siteFrames);
+  probe.attach(memoryOf(instance, allImports), nframe);
+  const bracketMs = emptyBracketMs();
+  const tracerBytes = (instance.exports[SLOT_BYTES_EXPORT] as () => number)();
+  let reported: AllocatorReport | null = null;
+  const report = (run: { exitCode?: number; wallMs?: number } = {}): AllocatorReport => {
+    if (reported !== null) return { ...reported, ...run };
+    probe.finish();
+    reported = buildReport(name, probe.record, tracemalloc.counters(), siteFrames, nframe, tracerBytes, bracketMs);
+    return { ...reported, ...run };
+  };
+  return { instance, module: traced.module, report };
+}
+
+/** Instruments `original` with allocator hooks, runs it as a WASI command, and reports on its allocator. */
+export async function benchWasi(original: Uint8Array, options: BenchOptions = {}): Promise<AllocatorReport> {
+  const name = options.moduleName ?? 'app.wasm';
   const wasi = new WASI({
     version: 'preview1',
     args: options.args ?? [name],
@@ -161,29 +209,29 @@ export async function benchWasi(original: Uint8Array, options: BenchOptions = {}
     stdout: options.stdout ?? 1,
     stderr: options.stderr ?? 2,
   });
-  const table = await TraceTable.create();
-  const probe = new AllocatorProbe(table);
-  const imports: WebAssembly.Imports = { ...emscriptenStandaloneImports(traced.module), ...options.imports };
-  const instance = await engine.instantiate(traced.module, { ...imports, ...(wasi.getImportObject() as WebAssembly.Imports), tracemalloc: probe.imports });
-  const siteFrames = new SiteFrames(traced.siteTable, traced.symbolizer);
-  const { tracemalloc } = attachTracer(instance, traced, table, instantiateOptions, nframe, siteFrames);
-  probe.attach(memoryOf(instance), nframe);
-  const bracketMs = emptyBracketMs();
-
+  const probed = await instantiateProbed(original, { ...options.imports, ...(wasi.getImportObject() as WebAssembly.Imports) }, options);
   const t0 = performance.now();
   let exitCode: number;
   try {
-    exitCode = wasi.start(instance);
+    exitCode = wasi.start(probed.instance);
   } catch (e) {
     const stackOverflow = e instanceof RangeError && /call stack size/i.test(e.message);
     if (!(e instanceof WebAssembly.RuntimeError) && !stackOverflow) throw e;
-    exitCode = 134;
+    exitCode = 134; // as a native program killed by abort()
   }
-  const wallMs = performance.now() - t0;
-  probe.finish();
-  const counters = tracemalloc.counters();
-  const r = probe.record;
-  const tracerBytes = (instance.exports[SLOT_BYTES_EXPORT] as () => number)();
+  return probed.report({ exitCode, wallMs: performance.now() - t0 });
+}
+
+/** The report from what the probe recorded. */
+function buildReport(
+  name: string,
+  r: ProbeRecord,
+  counters: TableCounters,
+  siteFrames: SiteFrames,
+  nframe: number,
+  tracerBytes: number,
+  bracketMs: number,
+): AllocatorReport {
   const stack = (sites: readonly number[]): string[] =>
     siteFrames.traceback(sites, sites.length, nframe).frames.map((f) => f.toString());
   const growth = [...r.growthBySites.values()]
@@ -192,11 +240,10 @@ export async function benchWasi(original: Uint8Array, options: BenchOptions = {}
   const temporarySites = [...r.temporaryBySite.values()]
     .map((t) => ({ where: siteFrames.framesOf(t.site)[0]!.toString(), count: t.count, bytes: t.bytes }))
     .sort((a, b) => b.count - a.count || b.bytes - a.bytes);
-  const allocatorMsMeasured = r.allocatorMsRaw;
   return {
     module: name,
-    exitCode,
-    wallMs,
+    exitCode: 0,
+    wallMs: 0,
     allocations: r.allocations,
     frees: r.frees,
     reallocs: r.reallocs,
@@ -219,8 +266,8 @@ export async function benchWasi(original: Uint8Array, options: BenchOptions = {}
     temporaryWithin1: r.lifetimes[0]! + r.lifetimes[1]!,
     temporarySites,
     allocatorCalls: r.allocatorCalls,
-    allocatorMs: Math.max(0, allocatorMsMeasured - bracketMs * r.allocatorCalls),
-    allocatorMsMeasured,
+    allocatorMs: Math.max(0, r.allocatorMsRaw - bracketMs * r.allocatorCalls),
+    allocatorMsMeasured: r.allocatorMsRaw,
     bracketNs: bracketMs * 1e6,
     tableAllocations: counters.allocations,
     tableFrees: counters.frees,

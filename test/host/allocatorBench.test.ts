@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchWasi, type AllocatorReport } from '../../src/host/allocatorBench.js';
+import { benchWasi, instantiateProbed, type AllocatorReport, type ProbedInstance } from '../../src/host/allocatorBench.js';
 import { AllocatorProbe, LIFETIME_BOUNDS, SIZE_CLASS_BOUNDS, classOf } from '../../src/host/allocatorProbe.js';
 import { TracingSetupError } from '../../src/host/errors.js';
 import { TraceTable } from '../../src/host/traceTable.js';
@@ -203,4 +203,45 @@ test('probe: classes are inclusive upper bounds, the last one open', () => {
   assert.equal(classOf(LIFETIME_BOUNDS, 0), 0);
   assert.equal(classOf(LIFETIME_BOUNDS, 2), 2);
   assert.equal(classOf(LIFETIME_BOUNDS, 10000), LIFETIME_BOUNDS.length);
+});
+
+// ---- instantiateProbed through a real Emscripten glue ----------------------------------------
+
+test('instantiateProbed under sqlite-wasm\'s own glue: live blocks at the end = SQLite\'s MALLOC_COUNT + the 2 environment blocks', async () => {
+  const { default: sqlite3InitModule } = await import('@sqlite.org/sqlite-wasm');
+  const wasm = readFileSync(new URL(import.meta.resolve('@sqlite.org/sqlite-wasm/sqlite3.wasm')));
+  let probed: ProbedInstance | undefined;
+  const init = sqlite3InitModule as unknown as (arg: object) => Promise<Awaited<ReturnType<typeof sqlite3InitModule>>>;
+  const sqlite3 = await init({
+    print: () => {},
+    printErr: () => {},
+    instantiateWasm(imports: WebAssembly.Imports, success: (i: WebAssembly.Instance, m: WebAssembly.Module) => void) {
+      void instantiateProbed(wasm, imports, { moduleName: 'sqlite3.wasm' }).then((p) => {
+        probed = p;
+        success(p.instance, p.module);
+      });
+      return {};
+    },
+  });
+  const db = new sqlite3.oo1.DB(':memory:');
+  db.exec('CREATE TABLE t(a INTEGER, b TEXT)');
+  db.transaction(() => {
+    for (let i = 0; i < 500; i++) db.exec({ sql: 'INSERT INTO t VALUES (?, ?)', bind: [i, `row ${i}`] });
+  });
+  assert.equal(db.selectValue('SELECT count(*) FROM t'), 500);
+  // sqlite3_status64(SQLITE_STATUS_MALLOC_COUNT = 9): SQLite's own count of its live blocks.
+  const { wasm: w, capi } = sqlite3;
+  const mark = w.pstack.pointer;
+  const [current, highwater] = w.pstack.allocChunks(2, 8) as [number, number];
+  assert.equal(capi.sqlite3_status64(9, current, highwater, 0), 0);
+  const mallocCount = Number(w.peek64(current));
+  w.pstack.restore(mark);
+  const r = probed!.report();
+  // Emscripten's libc allocates the environment (strings, pointer array) once, when SQLite reads it.
+  assert.equal(r.liveBlocksAtExit, mallocCount + 2);
+  assert.equal(r.allocations - r.frees, r.liveBlocksAtExit);
+  assert.equal(r.tableAllocations, r.allocations);
+  assert.equal(r.unknownFrees, 0);
+  assert.equal(r.growth.reduce((n, g) => n + g.bytes, 0) + r.growthOutsideAllocator.bytes + r.growthUnattributed.bytes, r.peakMemoryBytes - r.initialMemoryBytes);
+  db.close();
 });
