@@ -230,7 +230,7 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
     return undefined;
   };
 
-  if (!has('realloc')) {
+  if (!has('realloc') && !has('rust_realloc')) {
     // realloc's evidence in a body whose old pointer and new size are locals `ptr` and `size`.
     const evidence = (b: BodyFacts, ptr: number, size: number): string | undefined => {
       if (!passes(b, mallocs, size) || !passes(b, frees, ptr)) return undefined;
@@ -254,8 +254,18 @@ export function inferAllocatorsFromShape(module: binaryen.Module, functions: Fun
         matches.push({ fn: f, why: `(ptr, size) → ptr passing them to function ${g.index}, which calls ${M} with size, ${F} with ptr, and ${inner}` });
       }
     }
-    decide('realloc', matches);
-    if (!found.some((a) => a.shape === 'realloc')) {
+    // Rust's global allocator (wasm-bindgen builds): realloc(ptr, old_size, align, new_size).
+    const rustMatches: Match[] = [];
+    for (const f of candidates(4)) {
+      const how = evidence(body(f), 0, 3);
+      if (how !== undefined) rustMatches.push({ fn: f, why: `(ptr, old_size, align, new_size) → ptr calling ${M} with new_size, ${F} with ptr, and ${how}` });
+    }
+    if (matches.length === 0 && rustMatches.length > 0) {
+      decide('rust_realloc', rustMatches);
+      matches.length = 0;
+    }
+    if (matches.length > 0) decide('realloc', matches);
+    if (!found.some((a) => a.shape === 'realloc' || a.shape === 'rust_realloc')) {
       warnings.push(
         `no realloc found (the module names only ${known.map((a) => a.shape).join(', ')}): if the program calls realloc, ` +
           'blocks it grows or shrinks in place keep their old size in the trace; name it with --realloc N',
