@@ -14,9 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const out = 'dist/web';
 const require = createRequire(import.meta.url);
-mkdirSync(out, { recursive: true });
 
 /** Modules only Node can load, reached from shared code by dynamic import. */
 const NODE_ONLY = /(^node:)|[\\/]tableWasmNode\.(ts|js)$/;
@@ -54,8 +52,9 @@ const common = {
   logLevel: 'warning',
 };
 
-/** Builds everything into dist/web/; returns the files and their sizes in bytes. */
-export async function buildBrowser() {
+/** Builds everything into `out` (dist/web/; the browser tests build a fresh copy elsewhere); returns the sizes. */
+export async function buildBrowser(out = 'dist/web') {
+  mkdirSync(out, { recursive: true });
   const started = performance.now();
   await Promise.all([
     build({ ...common, entryPoints: { 'wasm-tracemalloc': 'src/browser/index.ts' }, format: 'esm', outdir: out }),

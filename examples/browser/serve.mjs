@@ -22,10 +22,10 @@ const TYPES = {
 
 /**
  * A static server over `root` (files only, nothing outside it), plus `pages` (path → HTML) that
- * exist only in memory. `onRequest` sees every path asked for.
+ * exist only in memory, and `mounts` (URL prefix → directory) served instead of `root`.
+ * `onRequest` sees every path asked for.
  */
-export function staticServer(root, pages = {}, onRequest = () => {}) {
-  const base = resolve(root);
+export function staticServer(root, pages = {}, onRequest = () => {}, mounts = {}) {
   return createServer((req, res) => {
     let path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     onRequest(path);
@@ -35,7 +35,9 @@ export function staticServer(root, pages = {}, onRequest = () => {}) {
       return;
     }
     if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(base, path));
+    const mount = Object.keys(mounts).find((prefix) => path.startsWith(prefix));
+    const base = resolve(mount === undefined ? root : mounts[mount]);
+    const file = normalize(join(base, mount === undefined ? path : path.slice(mount.length)));
     if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${path}`);
       return;

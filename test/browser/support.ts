@@ -1,8 +1,9 @@
 // Shared by the browser tests: the example's static server (node:http) over the repository, so pages
 // load dist/web/ and the npm packages as a user's server would serve them, and headless
 // Chromium (playwright-core driving Debian's /usr/bin/chromium, as test/report/html.test.ts).
-// Without Chromium, or without the browser build, the tests are skipped with the reason.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+// Without Chromium the tests are skipped with the reason.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -10,42 +11,33 @@ import type { Browser, Page } from 'playwright-core';
 // @ts-expect-error: the example's server is a plain .mjs script, without types
 import { staticServer as untypedStaticServer } from '../../examples/browser/serve.mjs';
 
-const staticServer = untypedStaticServer as (root: string, pages: Record<string, string>, onRequest: (path: string) => void) => Server;
+const staticServer = untypedStaticServer as (root: string, pages: Record<string, string>, onRequest: (path: string) => void, mounts: Record<string, string>) => Server;
 
 export const CHROMIUM = '/usr/bin/chromium';
-const BUNDLE = 'dist/web/wasm-tracemalloc.js';
 
-/** The newest modification time under `dir` (ms). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const s = statSync(path);
-    t = Math.max(t, s.isDirectory() ? newest(path) : s.mtimeMs);
-  }
-  return t;
+/** Why the browser tests cannot run here, or false when they can. */
+export const skipReason: string | false = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (Debian package chromium)`;
+
+/**
+ * The browser build of the sources as they are now, made for this test process (esbuild, about
+ * a second) and served at /dist/web/: a dist/web/ left from an older build, or rebuilt by
+ * another process halfway through, cannot be what is tested.
+ */
+const webDir = skipReason ? null : await buildFresh();
+
+async function buildFresh(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'wtm-web-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  // @ts-expect-error: a plain .mjs script, without types
+  const { buildBrowser } = (await import('../../scripts/build-browser.mjs')) as { buildBrowser(out: string): Promise<unknown> };
+  await buildBrowser(dir);
+  return dir;
 }
 
-/** The sources the bundle is built from, when one is newer than it (a stale bundle would test old code). */
-function staleSource(): string | null {
-  const built = statSync(BUNDLE).mtimeMs;
-  for (const dir of ['src/browser', 'src/host', 'src/instrument', 'src/snapshot', 'src/report', 'src/symbols']) if (newest(dir) > built) return dir;
-  return null;
-}
-
-/** Why the browser tests cannot run here, or false when they can (`npm test` builds first, so never for staleness there). */
-export const skipReason: string | false = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (Debian package chromium)`
-  : !existsSync(BUNDLE)
-    ? `${BUNDLE} is missing (npm run build:browser)`
-    : staleSource() !== null
-      ? `${BUNDLE} is older than ${staleSource()}/ (npm run build:browser)`
-      : false;
-
-/** Serves the repository root read-only (the example's server), plus `pages` (path → HTML) given by the test. */
+/** Serves the repository root read-only (the example's server), the fresh build at /dist/web/, and `pages` (path → HTML). */
 export async function serve(pages: Record<string, string> = {}): Promise<{ url: string; server: Server; requests: string[] }> {
   const requests: string[] = [];
-  const server = staticServer('.', pages, (path) => requests.push(path));
+  const server = staticServer('.', pages, (path) => requests.push(path), webDir === null ? {} : { '/dist/web/': webDir });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, requests };
 }

@@ -19,6 +19,7 @@ export interface MemoryPoint {
 /** A scale from 0 to a bit above the largest value. */
 const fromZero: uPlot.Range.Function = (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1];
 
+/** The chart of one panel: a uPlot instance and the columns it draws. */
 export class MemoryChart {
   private readonly plot: uPlot;
   private readonly data: [number[], number[], number[], (number | null)[]] = [[], [], [], []];
@@ -76,10 +77,12 @@ export class MemoryChart {
     this.plot.setData(this.data as uPlot.AlignedData);
   }
 
+  /** Follows a new panel width. */
   resize(width: number): void {
     this.plot.setSize({ width, height: 170 });
   }
 
+  /** Removes the chart and its listeners. */
   destroy(): void {
     this.plot.destroy();
   }
