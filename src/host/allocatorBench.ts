@@ -91,7 +91,7 @@ export interface AllocatorReport {
   growthUnattributed: { count: number; bytes: number };
   /** Freed blocks per lifetime class: other allocations made between the block's allocation and its free (LIFETIME_BOUNDS). */
   lifetimes: HistogramRow[];
-  /** Blocks freed with no other allocation in between (heaptrack's "temporary"; memray threshold 0). */
+  /** Blocks freed with no other allocation in between (memray's threshold 0; see docs/bench.md on heaptrack's). */
   temporary: number;
   /** Blocks freed with at most one other allocation in between (memray's --temporary-allocations). */
   temporaryWithin1: number;

@@ -77,9 +77,10 @@ export interface ProbeRecord {
   growthOutsideAllocator: { count: number; bytes: number };
   /**
    * Freed blocks per lifetime class (LIFETIME_BOUNDS, plus one for longer): a block's lifetime
-   * is the number of other allocations made between its allocation and its free. Lifetime 0 is
-   * heaptrack's "temporary" (freed with no allocation in between; memray's threshold 0),
-   * lifetime ≤ 1 is memray's `--temporary-allocations` (threshold 1).
+   * is the number of other allocations made between its allocation and its free (frees of other
+   * blocks in between do not count). Lifetime 0 is "temporary" as memray's threshold 0 defines it
+   * (heaptrack's, "free directly after its allocation", can be stricter when other frees come
+   * between); lifetime ≤ 1 is memray's `--temporary-allocations` (threshold 1).
    */
   lifetimes: number[];
   /** Blocks with lifetime 0 per allocation site. */
