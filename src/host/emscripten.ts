@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allocatorsFromGlue } from '../instrument/emscriptenGlue.js';
+import { runFactoryTraced, type EmscriptenTracing } from './emscriptenFactory.js';
 import { TracingSetupError } from './errors.js';
 import { instantiateTraced, resolveNframe, type InstantiateOptions, type TracedInstance } from './instantiate.js';
 
@@ -36,16 +37,7 @@ export interface EmscriptenTraceOptions extends InstantiateOptions {
   glue?: string | URL | undefined;
 }
 
-/** `Module.instantiateWasm` for the glue, and the traced instance once the glue called it. */
-export interface EmscriptenTracing {
-  /** Set as `Module.instantiateWasm` (or pass in the module factory's argument). */
-  readonly instantiateWasm: (
-    imports: WebAssembly.Imports,
-    successCallback: (instance: WebAssembly.Instance, module?: WebAssembly.Module) => void,
-  ) => Record<string, never>;
-  /** Settles after the glue asked for the instance: the traced instance, or why it failed. */
-  readonly traced: Promise<TracedInstance>;
-}
+export type { EmscriptenTracing };
 
 function readWasm(wasm: WasmFile): Uint8Array {
   if (typeof wasm === 'string' || wasm instanceof URL) return new Uint8Array(readFileSync(wasm instanceof URL ? fileURLToPath(wasm) : wasm));
@@ -118,13 +110,5 @@ export async function withEmscriptenTracing<T, A extends object>(
   moduleArg: A,
   options: EmscriptenTraceOptions,
 ): Promise<{ module: T; traced: TracedInstance }> {
-  const tracing = emscriptenInstantiateWasm(options);
-  const failed = tracing.traced.then(() => new Promise<never>(() => {}));
-  let settled: TracedInstance | null = null;
-  void tracing.traced.then((t) => (settled = t), () => {});
-  const module = await Promise.race([factory({ ...moduleArg, instantiateWasm: tracing.instantiateWasm }), failed]);
-  if (settled === null) {
-    throw new TracingSetupError('the module factory finished without calling Module.instantiateWasm: this glue does not support it, so the program ran untraced (try the global hook, installWasmHook)');
-  }
-  return { module, traced: settled };
+  return runFactoryTraced(factory, moduleArg, emscriptenInstantiateWasm(options));
 }
