@@ -25,6 +25,7 @@ export {
   type EmscriptenDynamicTracing,
   type LinkedSideModule,
 } from './host/dynamicLinking.js';
+export { instantiateSelfContained, attachSelfContained, isSelfContained } from './host/selfContained.js';
 export { TracingSetupError } from './host/errors.js';
 export { EnvironmentError, NFRAME_VARIABLE, CACHE_VARIABLE } from './host/environment.js';
 export { instrumentInWorker as instrument } from './instrument/worker.js';

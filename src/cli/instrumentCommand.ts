@@ -2,7 +2,9 @@
  * `wasm-tracemalloc instrument in.wasm -o out.wasm`: writes the traced module. Refuses to
  * overwrite an existing file (or the input) unless `--force`, and writes atomically.
  */
+import { readFileSync } from 'node:fs';
 import { samePath } from './paths.js';
+import { tableWasmUrl } from '../host/tableWasmNode.js';
 import type { AllocatorShape, AllocatorSpec } from '../instrument/allocators.js';
 import { instrumentInWorker } from '../instrument/worker.js';
 import { writeBytesAtomicSync } from '../snapshot/file.js';
@@ -19,6 +21,8 @@ export interface InstrumentCommandOptions {
   calloc: string[];
   realloc: string[];
   glue?: string;
+  /** Merge the trace table into the output (src/instrument/selfContained.ts). */
+  selfContained?: boolean;
 }
 
 function specs(options: InstrumentCommandOptions): AllocatorSpec[] {
@@ -40,7 +44,13 @@ export async function instrumentCommand(modulePath: string, options: InstrumentC
   const bytes = readInput(modulePath, 'module');
   const glue = options.glue === undefined ? undefined : { source: new TextDecoder().decode(readInput(options.glue, 'glue file')), name: options.glue };
   const result = await instrumentInWorker(bytes, { allocators: specs(options), ...(glue ? { glue } : {}) });
-  writeBytesAtomicSync(options.output, result.bytes, { force: options.force === true });
+  let output = result.bytes;
+  if (options.selfContained) {
+    // Loaded only here: binaryen.js takes a second or two to load, and no other command needs it in this thread.
+    const { mergeTraceTable } = await import('../instrument/selfContained.js');
+    output = mergeTraceTable(result.bytes, readFileSync(tableWasmUrl));
+  }
+  writeBytesAtomicSync(options.output, output, { force: options.force === true });
   const r = result.report;
   if (options.explain) {
     process.stderr.write('allocator functions:\n');
@@ -50,6 +60,7 @@ export async function instrumentCommand(modulePath: string, options: InstrumentC
   process.stderr.write(
     `${options.output}: ${r.sites} call sites in ${r.instrumentedFunctions} of ${r.totalFunctions} functions` +
       (r.sitesWithoutOffset > 0 ? ` (${r.sitesWithoutOffset} without a byte offset: named by function only)` : '') +
+      (options.selfContained ? '; self-contained (trace table merged in, no tracemalloc imports)' : '') +
       '\n',
   );
   return 0;

@@ -95,6 +95,7 @@ program
   .option('--calloc <fn>', 'the calloc function (repeatable)', collect, [])
   .option('--realloc <fn>', 'the realloc function (repeatable)', collect, [])
   .option('--glue <file.js>', "an Emscripten build's JS glue: reads the minified export names of _malloc/_free from it")
+  .option('--self-contained', 'merge the trace table into the module: no extra imports, one memory, the tracer API exported as __tracemalloc_*')
   .action(async (module: string, options) => {
     process.exitCode = await instrumentCommand(module, options);
   });

@@ -180,15 +180,23 @@ export class TraceTable {
   /** Address of the table header in its memory. */
   private readonly root: number;
 
-  private constructor(instance: WebAssembly.Instance, options: TraceTableOptions) {
-    this.exports = instance.exports as unknown as TraceTableExports;
+  /**
+   * Where the table's memory starts in `exports.memory`: 0 for a table instance of its own; in a
+   * self-contained module (src/instrument/selfContained.ts) the table's memory follows the
+   * target's in one memory, and moves up when the target's grows.
+   */
+  private readonly memoryBase: () => number;
+
+  private constructor(exports: TraceTableExports, options: TraceTableOptions, memoryBase: () => number = () => 0) {
+    this.exports = exports;
+    this.memoryBase = memoryBase;
     for (const name of ['memory', 'alloc', 'free', 'realloc', 'alloc1', 'realloc1', 'reportFrames', 'sampleCountdown', 'freeFilter', 'start', 'layout', 'findBlock', 'tracebackAddress'] as const) {
       if (!(name in this.exports)) throw new Error(`not a trace table module: it exports no "${name}"`);
     }
     const frames = this.exports.FRAMES.value as number;
     if (frames !== FRAMES) throw new Error(`trace table compiled for ${frames} frames, the ABI has ${FRAMES}`);
     this.root = this.exports.layout() >>> 0;
-    checkHeader(this.exports.memory, this.root);
+    checkHeader(this.exports.memory, this.memoryBase() + this.root);
     const { alloc, free, realloc, alloc1, realloc1, reportFrames, sampleCountdown, freeFilter } = this.exports;
     this.imports = Object.freeze({ alloc, free, realloc, alloc1, realloc1, reportFrames, sampleCountdown, freeFilter });
     if (options.reallocZeroFrees !== undefined) this.setReallocZeroFrees(options.reallocZeroFrees);
@@ -214,19 +222,30 @@ export class TraceTable {
   static async create(options: TraceTableOptions = {}): Promise<TraceTable> {
     const source = options.source;
     const module = source instanceof WebAssembly.Module ? source : await TraceTable.compile(source);
-    return new TraceTable(await WebAssembly.instantiate(module, {}), options);
+    return new TraceTable((await WebAssembly.instantiate(module, {})).exports as unknown as TraceTableExports, options);
   }
 
   /** A new table instance from a compiled module, synchronously. */
   static fromModule(module: WebAssembly.Module, options: Omit<TraceTableOptions, 'source'> = {}): TraceTable {
-    return new TraceTable(new WebAssembly.Instance(module, {}), options);
+    return new TraceTable(new WebAssembly.Instance(module, {}).exports as unknown as TraceTableExports, options);
+  }
+
+  /**
+   * The table inside a self-contained module: its exports (under their table names) and where
+   * its memory starts now in the module's one memory (`__tracemalloc_memory_base()`).
+   */
+  static fromMergedExports(exports: TraceTableExports, memoryBase: () => number, options: Omit<TraceTableOptions, 'source'> = {}): TraceTable {
+    return new TraceTable(exports, options, memoryBase);
   }
 
   // === Reading the memory ===
 
-  /** The table memory as u32 words (a fresh view: the buffer changes when the memory grows). */
+  /**
+   * The table memory as u32 words, from the table's address 0 (a fresh view: the buffer changes
+   * when the memory grows, and a merged table's base moves).
+   */
   private words(): Uint32Array {
-    return new Uint32Array(this.exports.memory.buffer);
+    return new Uint32Array(this.exports.memory.buffer, this.memoryBase());
   }
 
   /** A u32 header field. */
@@ -241,7 +260,7 @@ export class TraceTable {
 
   /** An f64 header field. */
   private f64(field: number): number {
-    return new Float64Array(this.exports.memory.buffer, this.root + field, 1)[0]!;
+    return new Float64Array(this.exports.memory.buffer, this.memoryBase() + this.root + field, 1)[0]!;
   }
 
   /** Start address and size of a region. */
@@ -328,7 +347,7 @@ export class TraceTable {
     return {
       used: this.getTracemallocMemory(),
       highWater: this.u32(Header.highWater),
-      linearMemory: this.exports.memory.buffer.byteLength,
+      linearMemory: this.exports.memory.buffer.byteLength - this.memoryBase(),
       limit: limit === NO_LIMIT ? Infinity : limit,
     };
   }
