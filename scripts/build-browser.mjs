@@ -9,7 +9,8 @@
 // the importer. Dynamic imports of Node-only modules (paths Node takes, e.g. reading a debug
 // file with node:fs) become a stub that rejects, so the browser gets an error, not a crash.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +41,24 @@ export const browserOnly = {
   },
 };
 
+/**
+ * The instrumenter's build id, the first part of the page cache's key (src/browser/moduleCache.ts):
+ * a hash of every source the instrumented output depends on, and of binaryen's version.
+ */
+function instrumenterId() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(path).update(readFileSync(path));
+    }
+  };
+  for (const dir of ['src/instrument', 'src/symbols']) walk(dir);
+  hash.update(readFileSync(join(dirname(require.resolve('binaryen')), 'package.json')));
+  return hash.digest('hex').slice(0, 16);
+}
+
 const common = {
   bundle: true,
   platform: 'browser',
@@ -56,6 +75,7 @@ const common = {
 export async function buildBrowser(out = 'dist/web') {
   mkdirSync(out, { recursive: true });
   const started = performance.now();
+  common.define = { __WTM_INSTRUMENTER_ID__: JSON.stringify(instrumenterId()) };
   await Promise.all([
     build({ ...common, entryPoints: { 'wasm-tracemalloc': 'src/browser/index.ts' }, format: 'esm', outdir: out }),
     build({ ...common, entryPoints: { 'instrument-worker': 'src/browser/instrumentWorker.ts' }, format: 'esm', outdir: out }),
@@ -65,7 +85,7 @@ export async function buildBrowser(out = 'dist/web') {
       format: 'iife',
       outdir: out,
       // A classic script has no import.meta: its assets are found from its own <script src>.
-      define: { 'import.meta.url': '__wtmScriptUrl' },
+      define: { ...common.define, 'import.meta.url': '__wtmScriptUrl' },
       banner: { js: 'var __wtmScriptUrl=(document.currentScript&&document.currentScript.src)||location.href;' },
     }),
   ]);

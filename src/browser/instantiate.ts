@@ -12,8 +12,11 @@ import { loadTableModule, prepareSourceMaps } from './assets.js';
 import { browserInstrumenter } from './instrumenter.js';
 import { recordImportedMemory } from './linearMemory.js';
 
-/** Options of the browser routes: InstantiateOptions without the Node-only cache directory. */
-export type BrowserInstantiateOptions = Omit<InstantiateOptions, 'cache'>;
+/**
+ * Options of the browser routes: InstantiateOptions, where `cache: false` turns off the origin's
+ * cache of instrumented modules (a directory means nothing in a page).
+ */
+export type BrowserInstantiateOptions = Omit<InstantiateOptions, 'cache'> & { cache?: false | undefined };
 
 /** Instruments (Binaryen in a Web Worker) and compiles a module; does not instantiate. */
 export function compileTraced(source: TracedSource, options: BrowserInstantiateOptions = {}): Promise<TracedModule> {

@@ -1,8 +1,8 @@
 /**
- * The browser's instrumenter: Binaryen in a module Web Worker (instrumentWorker.ts), behind an
- * in-page cache keyed by the module's SHA-256 and the instrument options, so a page that loads
- * the same module twice pays Binaryen once. (No persistent cache yet: each page load
- * instruments again.)
+ * The browser's instrumenter: Binaryen in a module Web Worker (instrumentWorker.ts), behind two
+ * caches keyed by the module's SHA-256 and the instrument options: one in the page (a module
+ * loaded twice is instrumented once), and the origin's Cache Storage (moduleCache.ts: the next
+ * page load does not run Binaryen, nor even fetch it).
  */
 import { AllocatorNotFoundError } from '../instrument/allocators.js';
 import { InstrumentError } from '../instrument/errors.js';
@@ -10,6 +10,7 @@ import type { InstrumentOptions, InstrumentResult } from '../instrument/instrume
 import { sha256Hex } from '../instrument/sha256.js';
 import type { Instrumented, Instrumenter } from '../host/tracedModule.js';
 import { assetUrl } from './assets.js';
+import { lookupCached, storeCached } from './moduleCache.js';
 
 /** A request to the worker. */
 export interface WorkerRequest {
@@ -85,15 +86,25 @@ export function instrumentInWebWorker(bytes: Uint8Array, options: InstrumentOpti
   });
 }
 
-/** The Instrumenter of the browser build: the in-page cache, else the worker. */
+/** The Instrumenter of the browser build: the in-page cache, the origin's cache, else the worker. */
 export const browserInstrumenter: Instrumenter = (bytes, options) => {
-  const key = `${sha256Hex(bytes)}/${JSON.stringify(options.instrument ?? {})}`;
+  const hash = sha256Hex(bytes);
+  const instrumentOptions = options.instrument ?? {};
+  const key = `${hash}/${JSON.stringify(instrumentOptions)}`;
   let entry = cache.get(key);
   if (entry === undefined) {
-    entry = instrumentInWebWorker(bytes, options.instrument).then((r) => ({ bytes: r.bytes, report: r.report, originalHash: r.originalHash, fromCache: false }));
+    entry = instrumentOrRead(bytes, hash, instrumentOptions, options.cache !== false);
     entry.catch(() => cache.delete(key));
     cache.set(key, entry);
     return entry;
   }
   return entry.then((r) => ({ ...r, fromCache: true }));
 };
+
+async function instrumentOrRead(bytes: Uint8Array, hash: string, options: InstrumentOptions, useCache: boolean): Promise<Instrumented> {
+  const cached = useCache ? await lookupCached(hash, options) : null;
+  if (cached !== null) return { bytes: cached.bytes, report: cached.report, originalHash: hash, fromCache: true };
+  const result = await instrumentInWebWorker(bytes, options);
+  if (useCache) await storeCached(hash, options, { bytes: result.bytes, report: result.report });
+  return { bytes: result.bytes, report: result.report, originalHash: result.originalHash, fromCache: false };
+}
