@@ -92,7 +92,8 @@ export function writeBytesAtomicSync(path: string, bytes: Uint8Array, options: D
 function namingDestination(e: unknown, path: string): unknown {
   if (e instanceof FileExistsError || typeof (e as { code?: unknown })?.code !== 'string') return e;
   const code = (e as { code: string }).code;
-  const reason = (e as Error).message.replace(/,\s*\w+\s+'[^']*'$/, '');
+  // Node appends the syscall and its paths (`, open '….tmp'`, `, rename '….tmp' -> '…'`).
+  const reason = (e as Error).message.replace(/,\s*\w+\s+'[^']*'(\s*->\s*'[^']*')?$/, '');
   return Object.assign(new Error(`cannot write ${path}: ${reason}`), { code });
 }
 
@@ -100,7 +101,12 @@ function namingDestination(e: unknown, path: string): unknown {
 export async function dumpSnapshot(snapshot: Snapshot, path: string, options: DumpOptions = {}): Promise<void> {
   const bytes = snapshot.toBytes();
   const temp = tempPath(path);
-  const handle = await open(temp, 'wx', 0o644);
+  let handle;
+  try {
+    handle = await open(temp, 'wx', 0o644);
+  } catch (e) {
+    throw namingDestination(e, path);
+  }
   try {
     try {
       await handle.writeFile(bytes);
@@ -121,7 +127,7 @@ export async function dumpSnapshot(snapshot: Snapshot, path: string, options: Du
     }
   } catch (e) {
     await unlink(temp).catch(() => undefined);
-    throw e;
+    throw namingDestination(e, path);
   }
 }
 

@@ -96,11 +96,17 @@ test('an unwritable destination gets one line and exit code 2 (missing directory
   assertNoTemp(dir);
 });
 
-test('the error for an unwritable destination names the destination, not a temporary file', () => {
+test('the error for an unwritable destination names the destination, not a temporary file (open and rename failures)', () => {
   const missing = join(dir, 'nowhere', 'out.wasm');
   const r = cli(['instrument', ALLOC_BASIC, '-o', missing]);
   assert.doesNotMatch(r.stderr, /\.tmp/);
   assert.match(r.stderr, /out\.wasm/);
+  // The temporary file is written, then renamed onto a directory: rename fails with EISDIR.
+  const aDir = join(dir, 'dir-as-output');
+  mkdirSync(aDir);
+  const e = cli(['export', '-F', 'html', '-o', aDir, '--force', snap]);
+  assertOneLineError(e, /^wasm-tracemalloc: error: cannot write .*dir-as-output: EISDIR: illegal operation on a directory\n$/, 'export onto a directory');
+  assert.doesNotMatch(e.stderr, /\.tmp/);
 });
 
 test('a directory without write permission is refused with one line (as root: the CLI runs as nobody)', (t) => {
