@@ -331,6 +331,15 @@ function tracerImports(module: binaryen.Module): TracerImports {
  * target (`tracedBytes`): one module, one memory, no `tracemalloc` imports.
  */
 export function mergeTraceTable(tracedBytes: Uint8Array, tableBytes: Uint8Array): Uint8Array {
+  const targetSections = readSections(tracedBytes);
+  if (countMemories(targetSections.filter((sec) => sec.id === 2)) > 0) {
+    // Binaryen would make the one memory the import, grown by the table's pages: the loader's
+    // memory (Emscripten's glue makes it to its own size) would no longer fit the import.
+    throw new InstrumentError(
+      'self-contained: the module imports its memory (Emscripten glue makes it), so the table cannot be given a part of it; ' +
+        'trace it with the two-instance route instead (instantiate(), Module.instantiateWasm or the global hook)',
+    );
+  }
   const tableSections = readSections(tableBytes);
   const shape = tableShape(tableSections);
   const target0 = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(tracedBytes, FEATURES);
@@ -348,7 +357,7 @@ export function mergeTraceTable(tracedBytes: Uint8Array, tableBytes: Uint8Array)
   }
   const table = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(nameTableModule(tableSections, shape, globalNames), FEATURES);
   const target = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(
-    addTableMemory(readSections(tracedBytes), shape),
+    addTableMemory(targetSections, shape),
     FEATURES | binaryen.Features.MultiMemory,
   );
   try {

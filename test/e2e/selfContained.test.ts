@@ -9,7 +9,7 @@ v8.setFlagsFromString('--no-turbo-fast-api-calls');
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
@@ -104,4 +104,12 @@ for (const [name, expectedPath] of FIXTURES) {
 test('instantiateSelfContained refuses a module that is not self-contained, with one clear line', async () => {
   const bytes = readFileSync('fixtures/wasi/alloc_basic.wasm');
   await assert.rejects(instantiateSelfContained(bytes, {}), /^TracingSetupError: not a self-contained module \(it exports no __tracemalloc_memory_base\): make one with `wasm-tracemalloc instrument --self-contained`$/);
+});
+
+test('instrument --self-contained refuses a module that imports its memory (sqlite-wasm), with one clear line', () => {
+  const output = join(scratch, 'sqlite.sc.wasm');
+  const cli = spawnSync(process.execPath, [CLI, 'instrument', '--self-contained', 'node_modules/@sqlite.org/sqlite-wasm/dist/sqlite3.wasm', '-o', output], { encoding: 'utf8', timeout: 300_000 });
+  assert.equal(cli.status, 2, cli.stderr);
+  assert.equal(cli.stderr, 'wasm-tracemalloc: error: self-contained: the module imports its memory (Emscripten glue makes it), so the table cannot be given a part of it; trace it with the two-instance route instead (instantiate(), Module.instantiateWasm or the global hook)\n');
+  assert.equal(existsSync(output), false, 'no output written');
 });
