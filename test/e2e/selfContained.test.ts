@@ -20,11 +20,12 @@ import { loadExpected, type ExpectedRun } from '../support/expected.js';
 
 const CLI = 'dist/cli/main.js';
 const scratch = mkdtempSync(join(tmpdir(), 'wtm-selfcontained-'));
-const FIXTURES: Array<[name: string, expected: string]> = [
-  ['alloc_basic', 'fixtures/src/c/alloc_basic.expected.json'],
-  ['churn', 'fixtures/src/c/churn.expected.json'],
-  ['heap_phases', 'fixtures/src/c/heap_phases.expected.json'],
-  ['containers', 'fixtures/src/cpp/containers.expected.json'],
+const FIXTURES: Array<[wasm: string, expected: string]> = [
+  ['fixtures/wasi/alloc_basic.wasm', 'fixtures/src/c/alloc_basic.expected.json'],
+  ['fixtures/wasi/churn.wasm', 'fixtures/src/c/churn.expected.json'],
+  ['fixtures/wasi/heap_phases.wasm', 'fixtures/src/c/heap_phases.expected.json'],
+  ['fixtures/wasi/containers.wasm', 'fixtures/src/cpp/containers.expected.json'],
+  ['fixtures/rust/alloc_rust.wasm', 'fixtures/src/rust/alloc_rust.expected.json'],
 ];
 
 interface RouteResult {
@@ -63,11 +64,12 @@ async function runRoute(name: string, run: ExpectedRun, instantiate: (imports: W
   };
 }
 
-for (const [name, expectedPath] of FIXTURES) {
+for (const [wasm, expectedPath] of FIXTURES) {
+  const name = wasm.slice(wasm.lastIndexOf('/') + 1, -'.wasm'.length);
   test(`instrument --self-contained ${name}: no tracer imports, one memory, same output and figures as two instances`, async (t) => {
-    const original = readFileSync(`fixtures/wasi/${name}.wasm`);
+    const original = readFileSync(wasm);
     const output = join(scratch, `${name}.sc.wasm`);
-    const cli = spawnSync(process.execPath, [CLI, 'instrument', '--self-contained', `fixtures/wasi/${name}.wasm`, '-o', output], { encoding: 'utf8', timeout: 300_000 });
+    const cli = spawnSync(process.execPath, [CLI, 'instrument', '--self-contained', wasm, '-o', output], { encoding: 'utf8', timeout: 300_000 });
     assert.equal(cli.status, 0, cli.stderr);
     assert.match(cli.stderr, /self-contained \(trace table merged in, no tracemalloc imports\)/);
     const bytes = readFileSync(output);
