@@ -28,7 +28,7 @@
  * A side module that imports no allocator (a grammar without an allocating scanner) is loaded
  * untraced: it has no allocation of its own to attribute.
  */
-import { KNOWN_ALLOCATORS } from '../instrument/allocators.js';
+import { AllocatorNotFoundError, KNOWN_ALLOCATORS } from '../instrument/allocators.js';
 import { INIT_EXPORT, SLOT_BYTES_EXPORT } from '../instrument/abi.js';
 import type { SiteTable } from '../instrument/siteTable.js';
 import { UNKNOWN } from '../instrument/siteTable.js';
@@ -194,7 +194,16 @@ export function emscriptenDynamicTracing(options: EmscriptenDynamicTraceOptions)
       untracedSideModules.push({ name, reason });
       return load(loaded, flags, libName, ...rest);
     }
-    const side = await compileTraced(bytes, { ...options, moduleName: name, modulePath: undefined, instrument: options.sideModuleInstrument });
+    let side: TracedModule;
+    try {
+      side = await compileTraced(bytes, { ...options, moduleName: name, modulePath: undefined, instrument: options.sideModuleInstrument });
+    } catch (e) {
+      if (!(e instanceof AllocatorNotFoundError)) throw e;
+      // Named like an allocator user, but the instrumenter found nothing to wrap: run it as it is.
+      process.emitWarning(`wasm-tracemalloc: side module ${name} runs untraced: ${e.message}`);
+      untracedSideModules.push({ name, reason: e.message });
+      return load(loaded, flags, libName, ...rest);
+    }
     const base = main.frames.link(name, side.siteTable, side.symbolizer);
     const untracedAllocators = Object.fromEntries(
       allocatorImports.map((n) => [n, pausedReporting(main!.table.imports, mainExports[n] as (...args: number[]) => number)]),

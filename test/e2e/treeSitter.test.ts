@@ -138,3 +138,11 @@ for (const name of Object.keys(SOURCES)) {
     assert.deepEqual(left.map((t) => String(t.traceback)), []);
   });
 }
+
+test('traceSideModules on an object that is not a MAIN_MODULE\'s Module: one clear line', () => {
+  const t = emscriptenDynamicTracing({ wasm: MAIN });
+  assert.throws(() => t.traceSideModules({}), {
+    name: 'TracingSetupError',
+    message: 'this Module object has no loadWebAssemblyModule: the program is not an Emscripten MAIN_MODULE build, or its factory has not run yet (call traceSideModules after it resolved, on the object the glue was given)',
+  });
+});
