@@ -5,35 +5,19 @@
 import { readFileSync } from 'node:fs';
 import { samePath } from './paths.js';
 import { tableWasmUrl } from '../host/tableWasmNode.js';
-import type { AllocatorShape, AllocatorSpec } from '../instrument/allocators.js';
 import { instrumentInWorker } from '../instrument/worker.js';
 import { writeBytesAtomicSync } from '../snapshot/file.js';
 import { UsageError } from './errors.js';
 import { readInput } from './readInput.js';
+import { type AllocatorOptions, instrumentOptionsOf, moduleError } from './allocatorOptions.js';
 
 /** Parsed options of `instrument`. */
-export interface InstrumentCommandOptions {
+export interface InstrumentCommandOptions extends AllocatorOptions {
   output: string;
   force?: boolean;
   explain?: boolean;
-  malloc: string[];
-  free: string[];
-  calloc: string[];
-  realloc: string[];
-  glue?: string;
   /** Merge the trace table into the output (src/instrument/selfContained.ts). */
   selfContained?: boolean;
-}
-
-function specs(options: InstrumentCommandOptions): AllocatorSpec[] {
-  const out: AllocatorSpec[] = [];
-  const shapes: AllocatorShape[] = ['malloc', 'free', 'calloc', 'realloc'];
-  for (const shape of shapes) {
-    for (const value of options[shape as 'malloc']) {
-      out.push({ function: /^\d+$/.test(value) ? Number(value) : value, shape });
-    }
-  }
-  return out;
 }
 
 /** Runs the command; returns the exit code. */
@@ -42,8 +26,12 @@ export async function instrumentCommand(modulePath: string, options: InstrumentC
     throw new UsageError(`the output ${options.output} is the input module: write the instrumented copy to another file`);
   }
   const bytes = readInput(modulePath, 'module');
-  const glue = options.glue === undefined ? undefined : { source: new TextDecoder().decode(readInput(options.glue, 'glue file')), name: options.glue };
-  const result = await instrumentInWorker(bytes, { allocators: specs(options), ...(glue ? { glue } : {}) });
+  let result;
+  try {
+    result = await instrumentInWorker(bytes, instrumentOptionsOf(options));
+  } catch (e) {
+    throw moduleError(e, modulePath);
+  }
   let output = result.bytes;
   if (options.selfContained) {
     // Loaded only here: binaryen.js takes a second or two to load, and no other command needs it in this thread.

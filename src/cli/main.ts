@@ -12,6 +12,7 @@ import { compareCommand, statsCommand } from './statsCommand.js';
 import { exportCommand, reportCommand } from './exportCommand.js';
 import { benchCommand } from './benchCommand.js';
 import { isUserError, userErrorMessage } from './errors.js';
+import { withAllocatorOptions } from './allocatorOptions.js';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -63,7 +64,7 @@ const program = new Command('wasm-tracemalloc')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`wasm-tracemalloc: ${text}`) });
 
-program
+const runCommandLine = program
   .command('run')
   .description('instrument a WASI program, run it with tracing on, and print the top allocation sites at exit')
   .argument('<module>', 'the .wasm file (a WASI command)')
@@ -77,24 +78,21 @@ program
   .option('--root <dir>', 'show source files relative to this directory')
   .option('--debug-file <file.wasm>', 'the separate DWARF of a -gseparate-dwarf build (default: the file the module names, beside it)')
   .option('--dir <guest=host>', 'preopen a host directory for the program (repeatable)', collect, [])
-  .option('--env <name=value>', 'set an environment variable for the program (repeatable)', collect, [])
+  .option('--env <name=value>', 'set an environment variable for the program (repeatable)', collect, []);
+withAllocatorOptions(runCommandLine)
   .passThroughOptions()
   .action(async (module: string, args: string[], options) => {
     process.exitCode = await runCommand(module, args, options);
   });
 
-program
+const instrumentCommandLine = program
   .command('instrument')
   .description('write a traced copy of a module, for loading with instantiate() or in a browser')
   .argument('<module>', 'the .wasm file to instrument')
   .requiredOption('-o, --output <file>', 'where to write the instrumented module')
   .option('-f, --force', 'overwrite the output file if it exists')
-  .option('--explain', 'print which allocator functions were found and why, and what was instrumented')
-  .option('--malloc <fn>', 'the malloc function: name, export name or function index (repeatable)', collect, [])
-  .option('--free <fn>', 'the free function (repeatable)', collect, [])
-  .option('--calloc <fn>', 'the calloc function (repeatable)', collect, [])
-  .option('--realloc <fn>', 'the realloc function (repeatable)', collect, [])
-  .option('--glue <file.js>', "an Emscripten build's JS glue: reads the minified export names of _malloc/_free from it")
+  .option('--explain', 'print which allocator functions were found and why, and what was instrumented');
+withAllocatorOptions(instrumentCommandLine)
   .option('--self-contained', 'merge the trace table into the module: no extra imports, one memory, the tracer API exported as __tracemalloc_*')
   .action(async (module: string, options) => {
     process.exitCode = await instrumentCommand(module, options);

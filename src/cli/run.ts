@@ -11,9 +11,11 @@ import type { GroupBy } from '../snapshot/index.js';
 import { dumpSnapshotSync } from '../snapshot/file.js';
 import { UsageError } from './errors.js';
 import { readInput } from './readInput.js';
+import { type AllocatorOptions, instrumentOptionsOf, moduleError } from './allocatorOptions.js';
+import { isInstrumented } from '../instrument/siteTable.js';
 
 /** Parsed options of `run`. */
-export interface RunOptions {
+export interface RunOptions extends AllocatorOptions {
   nframe?: number;
   snapshot?: string;
   force?: boolean;
@@ -67,16 +69,26 @@ export async function runCommand(modulePath: string, args: string[], options: Ru
   const programArgs = args[0] === '--' ? args.slice(1) : args;
   // Loaded here, not at the top: node:wasi warns when loaded, and main.ts silences that first.
   const { runWasi } = await import('../host/wasiRunner.js');
-  const result = await runWasi(bytes, {
-    args: [name, ...programArgs],
-    env: pairs(options.env, '--env'),
-    preopens: pairs(options.dir, '--dir'),
-    nframe: options.nframe,
-    moduleName: name,
-    modulePath: resolve(modulePath),
-    root: options.root ?? process.cwd(),
-    ...(debugFile !== undefined ? { debugFile } : {}),
-  });
+  const instrument = instrumentOptionsOf(options);
+  if (isInstrumented(bytes)) {
+    throw new UsageError(`${modulePath} is already instrumented by wasm-tracemalloc: run the original module (run instruments it itself)`);
+  }
+  let result;
+  try {
+    result = await runWasi(bytes, {
+      args: [name, ...programArgs],
+      env: pairs(options.env, '--env'),
+      preopens: pairs(options.dir, '--dir'),
+      nframe: options.nframe,
+      moduleName: name,
+      modulePath: resolve(modulePath),
+      root: options.root ?? process.cwd(),
+      ...(debugFile !== undefined ? { debugFile } : {}),
+      instrument,
+    });
+  } catch (e) {
+    throw moduleError(e, modulePath);
+  }
   if (result.trap !== null) process.stderr.write(`wasm-tracemalloc: the program trapped: ${result.trap.message}\n`);
   const report = formatTop(result.snapshot, { groupBy: options.groupBy, cumulative: options.cumulative ?? false, limit: options.limit });
   process.stderr.write(`${report}\n`);

@@ -224,7 +224,7 @@ export function explainAllocatorNotFound(e: unknown, options: InstantiateOptions
     ? ''
     : ' From JavaScript, name them with `instrument: { allocators: [{ function: "_sa", shape: "malloc" }, { function: "_ta", shape: "free" }] }`' +
       ' (export name, symbol or function index); for an Emscripten build, pass its glue file and the names are read from it.';
-  return new AllocatorNotFoundError(`${where}${e.message}${hint}`);
+  return new AllocatorNotFoundError(`${where}${e.message}${hint}`, { cause: e });
 }
 
 /**

@@ -200,7 +200,7 @@ export function detectAllocators(
  */
 function describeCandidates(functions: FunctionFacts[], callerCount: (name: string) => number): string {
   const describe = (f: FunctionFacts): string =>
-    `${f.index}${f.exportNames.length ? ` (exported as ${f.exportNames.map((e) => `"${e}"`).join(', ')})` : ''}, called from ${callerCount(f.name)} functions`;
+    `${f.index}${f.exportNames.length ? ` (exported as ${f.exportNames.map((e) => `"${e}"`).join(', ')})` : ''}, called from ${callerCount(f.name)} function${callerCount(f.name) === 1 ? '' : 's'}`;
   const rank = (fits: (f: FunctionFacts) => boolean): string[] =>
     functions
       .filter((f) => f.importModule === null && fits(f))
@@ -212,7 +212,7 @@ function describeCandidates(functions: FunctionFacts[], callerCount: (name: stri
   if (mallocs.length === 0) return ' The module has no function with a malloc signature (i32) -> i32.';
   return `\nCandidates with a malloc signature (i32) -> i32: ${mallocs.join('; ')}.` +
     (frees.length ? `\nCandidates with a free signature (i32) -> (): ${frees.join('; ')}.` : '') +
-    '\nRun with --explain after naming them to see what was wrapped.';
+    '\nAfter naming them, `wasm-tracemalloc instrument --explain` shows what was found and wrapped.';
 }
 
 function resolveSpec(functions: FunctionFacts[], spec: AllocatorSpec): AllocatorFunction {

@@ -61,7 +61,7 @@ test('run: bad input gets one clear line and exit code 2', () => {
   writeFileSync(notWasm, 'hello, world\n');
   const bad = cli('run', notWasm);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /^wasm-tracemalloc: error: not a WebAssembly module/);
+  assert.match(bad.stderr, /^wasm-tracemalloc: error: \S*not\.wasm: not a WebAssembly module/, "the line names the file");
 
   const truncated = join(scratch, 'truncated.wasm');
   writeFileSync(truncated, readFileSync(FIXTURE).subarray(0, 5000));
@@ -121,4 +121,28 @@ test('run --debug-file: a module stripped of its DWARF gets its lines from the s
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^wasm-tracemalloc: error: cannot read the debug file .*nope\.wasm: no such file\n$/);
   assert.equal(missing.stdout, '', 'the program ran although the debug file could not be read');
+});
+
+test('run --malloc/--free on a stripped module: names the allocator by function index; without them, one line listing what to do', async () => {
+  const { stripAll } = await import('../symbols/support/fixtures.js');
+  const { customSection, readNameSection, readWasmModule } = await import('../../src/symbols/index.js');
+  const original = readFileSync(FIXTURE);
+  const names = readNameSection(customSection(readWasmModule(original), 'name')!, []);
+  const index = (name: string) => [...names.functionNames].find(([, n]) => n === name)![0];
+  const stripped = join(scratch, 'stripped.wasm');
+  writeFileSync(stripped, stripAll(original));
+
+  const unnamed = cli('run', stripped);
+  assert.equal(unnamed.code, 2);
+  // One error, whose following lines list the candidates by function index.
+  assert.match(unnamed.stderr, /^wasm-tracemalloc: error: \S*stripped\.wasm: no allocator found: .*--malloc \d+ --free \d+/);
+  assert.match(unnamed.stderr, new RegExp(`^Candidates with a malloc signature \\(i32\\) -> i32: .*\\b${index('malloc')}, called from`, 'm'));
+  assert.doesNotMatch(unnamed.stderr, /\n\s+at /);
+  assert.equal(unnamed.stdout, '', 'the program ran although nothing could be traced');
+
+  const named = cli('run', '--malloc', String(index('malloc')), '--free', String(index('free')), stripped);
+  assert.equal(named.code, expected.runs[0]!.exitCode, named.stderr);
+  assert.equal(named.stdout, expected.runs[0]!.stdout);
+  // realloc, calloc and the aligned allocators are found from malloc and free by their shape.
+  assert.match(named.stderr, new RegExp(`^Total allocated size: ${formatSize(expected.runs[0]!.program.liveBytes, false)}$`, 'm'));
 });

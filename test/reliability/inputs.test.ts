@@ -72,13 +72,20 @@ const CASES: { name: string; make: () => string; message: RegExp; todo?: string 
 ];
 
 for (const c of CASES) {
-  test(`instrument: ${c.name} is refused with one line naming the problem`, c.todo ? { todo: c.todo } : {}, () => {
+  test(`instrument: ${c.name} is refused with one line naming the file and the problem`, c.todo ? { todo: c.todo } : {}, () => {
     const out = join(dir, `${c.name.replaceAll(' ', '_')}.out.wasm`);
-    assertOneLineError(cli(['instrument', c.make(), '-o', out]), c.message, `instrument ${c.name}`);
+    const input = c.make();
+    const r = cli(['instrument', input, '-o', out]);
+    assertOneLineError(r, c.message, `instrument ${c.name}`);
+    assert.ok(r.stderr.startsWith(`wasm-tracemalloc: error: ${input}: `), `the line does not start with the file: ${r.stderr}`);
     assert.equal(existsSync(out), false, 'an output was written');
   });
-  test(`run: ${c.name} is refused with one line naming the problem`, c.todo ? { todo: c.todo } : {}, () => {
-    assertOneLineError(cli(['run', c.make()]), c.message, `run ${c.name}`);
+  test(`run: ${c.name} is refused with one line naming the file and the problem`, c.todo ? { todo: c.todo } : {}, () => {
+    const input = c.make();
+    const r = cli(['run', input]);
+    assertOneLineError(r, c.message, `run ${c.name}`);
+    assert.ok(r.stderr.startsWith(`wasm-tracemalloc: error: ${input}: `), `the line does not start with the file: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /From JavaScript|original: <bytes>/, 'a hint for library callers on the command line');
   });
 }
 
@@ -91,7 +98,7 @@ test('instrument: an already instrumented module is refused with one line', () =
 test('run: an already instrumented module gets one line, not a stack trace', () => {
   const traced = join(dir, 'traced-run.wasm');
   assert.equal(cli(['instrument', ALLOC_BASIC, '-o', traced]).code, 0);
-  assertOneLineError(cli(['run', traced]), /already instrumented/, 'run an instrumented module');
+  assertOneLineError(cli(['run', traced]), /traced-run\.wasm is already instrumented by wasm-tracemalloc: run the original module/, 'run an instrumented module');
 });
 
 /** What instrumentInWorker answers: null when it instruments (the result must validate), else the error. */
