@@ -41,7 +41,11 @@ import {
   attachTracer, bufferBytes, compileTraced, resolveNframe, type InstantiateOptions, type TracedInstance, type TracedModule,
 } from './instantiate.js';
 import { SiteFrames } from './siteFrames.js';
+import { instrumentCached } from './moduleCache.js';
+import { compileTracedWith } from './tracedModule.js';
+import { Reader, nameBytes, readSections, uleb, vector, withVector, writeModule } from '../instrument/wasmSections.js';
 import { TraceTable, type TracemallocImports } from './traceTable.js';
+import { FRAMES } from './tableLayout.js';
 import { engine } from './wasmApi.js';
 
 const UNKNOWN_FRAME = new Frame('<unknown>', 0);
@@ -147,6 +151,60 @@ interface MainModule {
   traced: TracedInstance;
   table: TraceTable;
   frames: LinkedSiteFrames;
+  /** The main module's call sites active now, most recent first (its shadow stack). */
+  stack: () => { frames: number[]; total: number };
+}
+
+/** The main module's shadow-stack globals (src/instrument/shadowStackGlobals.ts), exported under these names. */
+const SHADOW_STACK_EXPORTS: Record<string, string> = { tm_depth: '__tracemalloc_depth', tm_base: '__tracemalloc_base', tm_mask: '__tracemalloc_mask' };
+
+/**
+ * The instrumented main module with its shadow-stack globals exported (found by the names the
+ * instrumenter gives them in the name section), so that a side module's traceback can go on
+ * into the main module's frames that called it.
+ */
+export function exportShadowStack(instrumented: Uint8Array): Uint8Array {
+  const sections = readSections(instrumented);
+  const indices = new Map<string, number>();
+  for (const section of sections) {
+    if (section.id !== 0) continue;
+    const r = new Reader(section.payload);
+    if (r.name() !== 'name') continue;
+    while (r.at < r.bytes.length) {
+      const id = r.u8();
+      const end = r.uleb() + r.at;
+      if (id === 7) for (let n = r.uleb(); n > 0; n--) {
+        const index = r.uleb();
+        const name = r.name();
+        if (name in SHADOW_STACK_EXPORTS) indices.set(name, index);
+      }
+      r.at = end;
+    }
+  }
+  if (indices.size !== Object.keys(SHADOW_STACK_EXPORTS).length) {
+    throw new TracingSetupError('the instrumented main module names no shadow-stack globals (tm_depth, tm_base, tm_mask): it was made by an incompatible wasm-tracemalloc');
+  }
+  const entries = [...indices].map(([name, index]) => Uint8Array.from([...nameBytes(SHADOW_STACK_EXPORTS[name]!), 0x03, ...uleb(index)]));
+  const at = sections.findIndex((x) => x.id === 7);
+  if (at === -1) throw new TracingSetupError('the instrumented main module has no export section');
+  const { count, items } = vector(sections[at]!.payload);
+  sections[at] = { id: 7, payload: withVector(count + entries.length, items, ...entries) };
+  return writeModule(sections);
+}
+
+/** Reads the main module's shadow stack: its active site ids, most recent first (at most 16), and their number. */
+function shadowStackReader(exports: WebAssembly.Exports, memory: WebAssembly.Memory): MainModule['stack'] {
+  const [depth, base, mask] = ['__tracemalloc_depth', '__tracemalloc_base', '__tracemalloc_mask'].map((n) => exports[n] as WebAssembly.Global);
+  return () => {
+    const d = depth!.value as number;
+    const b = base!.value as number;
+    const m = mask!.value as number;
+    const total = d >>> 2;
+    const words = new Uint32Array(memory.buffer);
+    const frames: number[] = [];
+    for (let i = 1; i <= Math.min(total, 16); i++) frames.push(words[(b | ((d - 4 * i) & m)) >>> 2]!);
+    return { frames, total };
+  };
 }
 
 type LoadWebAssemblyModule = (binary: unknown, flags?: { loadAsync?: boolean }, libName?: string, ...rest: unknown[]) => unknown;
@@ -162,12 +220,21 @@ export function emscriptenDynamicTracing(options: EmscriptenDynamicTraceOptions)
 
   const tracing = emscriptenInstantiateWasm(options, async (bytes, imports, instantiateOptions) => {
     const nframe = resolveNframe(instantiateOptions.nframe);
-    const traced = await compileTraced(bytes, instantiateOptions);
+    const traced = await compileTracedWith(
+      async (original, o) => {
+        const instrumented = await instrumentCached(original, o.instrument, o.cache);
+        return { ...instrumented, bytes: exportShadowStack(instrumented.bytes) };
+      },
+      bytes,
+      instantiateOptions,
+    );
     const table = await TraceTable.create(instantiateOptions.traceTable);
     const instance = await engine.instantiate(traced.module, { ...imports, tracemalloc: table.imports });
     const frames = new LinkedSiteFrames(traced.siteTable, traced.symbolizer);
     const result = attachTracer(instance, traced, table, instantiateOptions, nframe, frames);
-    main = { traced: result, table, frames };
+    const memory = (imports.env as Record<string, unknown> | undefined)?.memory ?? instance.exports.memory;
+    if (!(memory instanceof WebAssembly.Memory)) throw new TracingSetupError('the main module neither imports env.memory nor exports memory: its shadow stack cannot be read');
+    main = { traced: result, table, frames, stack: shadowStackReader(instance.exports, memory) };
     return result;
   });
 
@@ -208,7 +275,7 @@ export function emscriptenDynamicTracing(options: EmscriptenDynamicTraceOptions)
     const untracedAllocators = Object.fromEntries(
       allocatorImports.map((n) => [n, pausedReporting(main!.table.imports, mainExports[n] as (...args: number[]) => number)]),
     );
-    const tracemallocImports = offsetSites(main.table.imports, base);
+    const tracemallocImports = offsetSites(main.table.imports, base, main.stack);
     const record = (instance: WebAssembly.Instance): void => {
       initShadowStack(instance, name);
       main!.traced.tracemalloc.addShadowStackBytes((instance.exports[SLOT_BYTES_EXPORT] as () => number)());
@@ -274,14 +341,40 @@ function pausedReporting(table: TracemallocImports, allocator: (...args: number[
   };
 }
 
-/** The main table's imports, with the side module's site ids (frames; 0 = none) moved by `base`. */
-function offsetSites(table: TracemallocImports, base: number): TracemallocImports {
-  const move = (frames: number[]): number[] => frames.map((f) => (f === 0 ? 0 : f + base));
+/**
+ * The main table's imports for a side module: its site ids (0 = none) moved by `base`, then the
+ * main module's active sites (the calls that led into the side module) after its own, so that
+ * a traceback runs from the allocation in the side module down to the main module's entry.
+ */
+function offsetSites(table: TracemallocImports, base: number, mainStack: MainModule['stack']): TracemallocImports {
+  const joined = (total: number, frames: number[]): { total: number; frames: number[] } => {
+    const own = Math.min(total, frames.length);
+    const out = frames.slice(0, own).map((f) => (f === 0 ? 0 : f + base));
+    const main = mainStack();
+    for (const f of main.frames) {
+      if (out.length === FRAMES) break;
+      out.push(f);
+    }
+    while (out.length < FRAMES) out.push(0);
+    return { total: total + main.total, frames: out };
+  };
   return {
-    alloc: (ptr, size, total, ...frames) => table.alloc(ptr!, size!, total!, ...move(frames)),
-    alloc1: (ptr, size, total, f0) => table.alloc1(ptr!, size!, total!, f0 === 0 ? 0 : f0! + base),
-    realloc: (old, ptr, size, total, ...frames) => table.realloc(old!, ptr!, size!, total!, ...move(frames)),
-    realloc1: (old, ptr, size, total, f0) => table.realloc1(old!, ptr!, size!, total!, f0 === 0 ? 0 : f0! + base),
+    alloc: (ptr, size, total, ...frames) => {
+      const j = joined(total!, frames);
+      table.alloc(ptr!, size!, j.total, ...j.frames);
+    },
+    alloc1: (ptr, size, total, f0) => {
+      const j = joined(total!, [f0!]);
+      table.alloc1(ptr!, size!, j.total, j.frames[0]!);
+    },
+    realloc: (old, ptr, size, total, ...frames) => {
+      const j = joined(total!, frames);
+      table.realloc(old!, ptr!, size!, j.total, ...j.frames);
+    },
+    realloc1: (old, ptr, size, total, f0) => {
+      const j = joined(total!, [f0!]);
+      table.realloc1(old!, ptr!, size!, j.total, j.frames[0]!);
+    },
     free: table.free,
     reportFrames: table.reportFrames,
     sampleCountdown: table.sampleCountdown,

@@ -88,7 +88,7 @@ function liveBlocks(): number {
 }
 
 for (const name of Object.keys(SOURCES)) {
-  test(`web-tree-sitter + ${name} grammar: same tree as untraced, grammar blocks traced with its own frames, heap back to baseline after every tree.delete()`, async (t) => {
+  test(`web-tree-sitter + ${name} grammar: same tree as untraced, grammar blocks traced with its own frames then the main module's, heap back to baseline after every tree.delete()`, async (t) => {
     const language = await Language.load(readFileSync(GRAMMAR(name)));
     const parser = new Parser();
     parser.setLanguage(language);
@@ -102,16 +102,24 @@ for (const name of Object.keys(SOURCES)) {
     }
 
     let baseline: [number, number] | null = null;
+    let t0Diagnostic: string | undefined;
     for (let round = 0; round <= ROUNDS; round++) {
       let first = true;
       const source = SOURCES[name]!;
       const tree = parser.parse((i: number) => {
         if (first) {
           first = false;
-          // Mid-parse: the grammar's scanner exists. Its blocks are traced once, under its own frames only.
+          // Mid-parse: the grammar's scanner exists. Its blocks are traced once, under its own frames.
           const grammarTraces = traced.tracemalloc.takeSnapshot().traces.filter((t) => t.traceback.frames.some((f) => f.filename.startsWith(`tree_sitter_${name}!`)));
           assert.deepEqual(grammarTraces.map((t) => t.size).sort((a, b) => a - b), expectedBlocks, `round ${round}: the grammar's live blocks`);
-          for (const t of grammarTraces) assert.ok(t.traceback.frames.every((f) => f.filename.startsWith(`tree_sitter_${name}!`)), String(t.traceback));
+          // Most recent first: the grammar's own frames, then the main module's calls that led into it.
+          for (const t of grammarTraces) {
+            const frames = t.traceback.frames;
+            const fromMain = frames.findIndex((f) => !f.filename.startsWith(`tree_sitter_${name}!`));
+            assert.ok(fromMain > 0, `no main-module frame after the grammar's: ${t.traceback.format().join(' | ')}`);
+            assert.ok(frames.slice(fromMain).every((f) => !f.filename.includes('!')), t.traceback.format().join(' | '));
+            if (round === 1) t0Diagnostic ??= t.traceback.format().join(' | ');
+          }
         }
         return source.slice(i);
       })!;
@@ -127,6 +135,7 @@ for (const name of Object.keys(SOURCES)) {
       assert.ok(during > baseline![0], `round ${round}: the tree held no traced memory (${during} vs ${baseline![0]})`);
       assert.deepEqual(after, baseline, `round ${round}: [bytes, blocks] after tree.delete() differ from the baseline`);
     }
+    if (t0Diagnostic) t.diagnostic(`${name}: a grammar block's traceback: ${t0Diagnostic}`);
     t.diagnostic(`${name}: grammar blocks mid-parse ${JSON.stringify(expectedBlocks)}; after each tree.delete() ${baseline![0]} B in ${baseline![1]} blocks`);
     parser.delete();
     // No block counted twice (the main module's wrapper and the grammar's), none freed unseen.
