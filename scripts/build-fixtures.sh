@@ -24,6 +24,11 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+# `npm run` and `npm test` put node_modules/.bin first in PATH, and binaryen's npm package has a
+# wasm-opt there (another version than Debian's): clang and emcc would run it after linking and
+# write other bytes. Only the system toolchains build fixtures.
+PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/node_modules/\.bin$' | paste -sd: -)"
+export PATH
 SRC="$ROOT/fixtures/src"
 OUT_DIR="${OUT_DIR:-$ROOT/fixtures}"
 CACHE_DIR="${CACHE_DIR:-$ROOT/.cache/fixtures}"
