@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
 import { formatSize } from '../../src/snapshot/index.js';
 import { loadExpected } from '../support/expected.js';
+import { withoutGlueProgress } from '../support/emscriptenGlue.js';
 
 const PRELOAD = 'dist/cli/preload.js';
 const expected = loadExpected('fixtures/src/c/alloc_basic.expected.json');
@@ -25,7 +26,7 @@ function traced(glue: string, env: Record<string, string> = {}) {
     env: { ...process.env, WASM_TRACEMALLOC_ROOT: 'fixtures/src', ...env },
     timeout: 60_000,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, stdout: r.stdout, stderr: withoutGlueProgress(r.stderr) };
 }
 
 /** "size=1000 B, count=1" of each report line, in order. */

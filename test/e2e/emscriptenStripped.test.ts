@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
 import { loadExpected } from '../support/expected.js';
+import { withoutGlueProgress } from '../support/emscriptenGlue.js';
 
 const PRELOAD = 'dist/cli/preload.js';
 const run = loadExpected('fixtures/src/c/alloc_basic.expected.json').runs[0]!;
@@ -28,7 +29,7 @@ function traced(build: 'O2' | 'O3', env: Record<string, string>) {
   // The program's own behaviour first: a failed run writes no snapshot, and its stderr says why.
   assert.equal(r.status, run.exitCode, r.stderr);
   assert.equal(r.stdout, run.stdout, "the program's own output is unchanged");
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, snapshot: loadSnapshotSync(snapshot) };
+  return { code: r.status, stdout: r.stdout, stderr: withoutGlueProgress(r.stderr), snapshot: loadSnapshotSync(snapshot) };
 }
 
 function assertExact(r: ReturnType<typeof traced>): void {

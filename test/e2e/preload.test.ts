@@ -14,12 +14,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
+import { withoutGlueProgress } from '../support/emscriptenGlue.js';
 
 const APP = resolve('test/e2e/support/sqliteApp.mjs');
 
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [...args, APP], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, stdout: r.stdout, stderr: withoutGlueProgress(r.stderr) };
 }
 
 /** Emscripten's default environment strings and pointer array (getEnvStrings), `_` being the script. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
 import { Filter } from '../../src/snapshot/index.js';
 import { scratch } from './helpers.js';
+import { withoutGlueProgress } from '../support/emscriptenGlue.js';
 
 const GLUE = 'fixtures/emscripten/misbehave.js';
 const PRELOAD = 'dist/cli/preload.js';
@@ -23,7 +24,7 @@ function node(args: string[], env: Record<string, string> = {}) {
     timeout: 120_000,
     maxBuffer: 64 << 20,
   });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: withoutGlueProgress(r.stderr) };
 }
 
 interface Case {
