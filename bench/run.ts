@@ -122,6 +122,10 @@ function timed<T>(fn: () => T): { value: T; wall: number; cpu: number } {
 interface Workload {
   name: string;
   run(v: Variant): Promise<Measure>;
+  /** Whether the variant can run on this workload (default: all). */
+  supports?(v: Variant): boolean;
+  /** False when the program's memory cannot be read (the memory table then leaves it out). */
+  memory?: boolean;
 }
 
 /**
@@ -224,6 +228,28 @@ async function tiktokenWorkload(rounds: number): Promise<Workload> {
   };
 }
 
+/**
+ * web-tree-sitter 0.25 (C, an Emscripten MAIN_MODULE) with @vscode/tree-sitter-wasm's python
+ * grammar (a SIDE_MODULE whose scanner allocates through the main module): `parses` parses of a
+ * 1,500-line file. Its runtime initializes once per process, so each measurement is a fresh
+ * process (bench/treeSitterChild.ts), which times the parse loop alone. The JS hook does not
+ * apply: the side modules are linked by the glue.
+ */
+function treeSitterWorkload(parses: number): Workload {
+  return {
+    name: `tree-sitter (web-tree-sitter + python grammar side module), ${parses} parses of 1,500 lines`,
+    supports: (v) => v.kind !== 'hook',
+    memory: false,
+    async run(v) {
+      const arg = JSON.stringify({ traced: v.kind === 'table', nframe: v.nframe ?? 0, sampling: v.sampling ?? 0 });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/treeSitterChild.ts', arg, String(parses)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`tree-sitter (${v.label}) failed: ${r.stderr}`);
+      const { wall, cpu } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { wall: number; cpu: number };
+      return { wall, cpu, programBytes: 0, tracerBytes: 0 };
+    },
+  };
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -237,6 +263,8 @@ if (selected('containers')) {
 }
 if (selected('sqlite')) workloads.push(await sqliteWorkload(QUICK ? 500 : 10_000));
 if (selected('tiktoken')) workloads.push(await tiktokenWorkload(QUICK ? 1 : 3));
+// A process per measurement: left out of --quick unless asked for by name.
+if (ONLY?.some((o) => 'tree-sitter'.includes(o)) || (!QUICK && selected('tree-sitter'))) workloads.push(treeSitterWorkload(20));
 
 console.log(`# Tracing overhead (${RUNS} alternating rounds, Node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
 const memoryRows: string[] = [];
@@ -246,6 +274,7 @@ for (const w of workloads) {
     // Each round starts with another variant, so that none always runs first (colder) or last.
     for (let k = 0; k < VARIANTS.length; k++) {
       const i = (r + k) % VARIANTS.length;
+      if (w.supports?.(VARIANTS[i]!) === false) continue;
       if (r < (VARIANTS[i]!.maxRounds ?? Infinity)) times[i]!.push(await w.run(VARIANTS[i]!));
     }
   }
@@ -254,6 +283,7 @@ for (const w of workloads) {
   console.log('| variant | median ratio (wall) | spread (min-max) | median ratio (CPU) | spread (min-max) |');
   console.log('|---|---:|---:|---:|---:|');
   for (let i = 0; i < VARIANTS.length; i++) {
+    if (times[i]!.length === 0) continue;
     // Ratios per round (run r of the variant over run r of the baseline): both saw the same noise.
     const wall = times[i]!.map((t, r) => t.wall / base[r]!.wall);
     const cpu = times[i]!.map((t, r) => t.cpu / base[r]!.cpu);
@@ -263,6 +293,7 @@ for (const w of workloads) {
   console.log('');
   const baseProgram = Math.max(...base.map((t) => t.programBytes));
   for (let i = 0; i < VARIANTS.length; i++) {
+    if (w.memory === false || times[i]!.length === 0) continue;
     const program = Math.max(...times[i]!.map((t) => t.programBytes));
     const tracer = Math.max(...times[i]!.map((t) => t.tracerBytes));
     memoryRows.push(`| ${w.name} | ${VARIANTS[i]!.label} | ${kib(program)} | ${kib(tracer)} | ${((program + tracer) / baseProgram).toFixed(2)}x |`);
