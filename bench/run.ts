@@ -2,7 +2,8 @@
 //
 // Overhead of tracing, measured side by side in one process, on the 2,000,000 malloc/free
 // microbenchmark (churn.wasm), the C++ fixture (containers.wasm, 200 fresh instances) and a real program
-// (@sqlite.org/sqlite-wasm: 10,000-row insert + queries; tiktoken, Rust through wasm-bindgen):
+// (@sqlite.org/sqlite-wasm: 10,000-row insert + queries; tiktoken, Rust through wasm-bindgen;
+// web-tree-sitter parsing with a grammar side module, a process per measurement, not in --quick):
 // uninstrumented, instrumented but not
 // tracing, exact nframe=1 and 16,
 // sampling, and the method other Wasm tools use (a JS hook capturing `new Error().stack` on every
