@@ -29,7 +29,7 @@
  * untraced: it has no allocation of its own to attribute.
  */
 import { AllocatorNotFoundError, KNOWN_ALLOCATORS } from '../instrument/allocators.js';
-import { INIT_EXPORT, SLOT_BYTES_EXPORT } from '../instrument/abi.js';
+import { INIT_EXPORT, SLOT_BYTES_EXPORT, UNTRACED_EXPORT_PREFIX } from '../instrument/abi.js';
 import type { SiteTable } from '../instrument/siteTable.js';
 import { UNKNOWN } from '../instrument/siteTable.js';
 import { Frame } from '../snapshot/index.js';
@@ -272,9 +272,14 @@ export function emscriptenDynamicTracing(options: EmscriptenDynamicTraceOptions)
       return load(loaded, flags, libName, ...rest);
     }
     const base = main.frames.link(name, side.siteTable, side.symbolizer);
+    // The main module's untraced entry points (Wasm to Wasm), or, from an older instrumenter, its
+    // allocator exports called from JS with reporting paused.
     const untracedAllocators = Object.fromEntries(
-      allocatorImports.map((n) => [n, pausedReporting(main!.table.imports, mainExports[n] as (...args: number[]) => number)]),
-    );
+      allocatorImports.map((n) => {
+        const direct = mainExports[`${UNTRACED_EXPORT_PREFIX}${n}`];
+        return [n, typeof direct === 'function' ? direct : pausedReporting(main!.table.imports, mainExports[n] as (...args: number[]) => number)];
+      }),
+    ) as Record<string, (...args: number[]) => number>;
     const tracemallocImports = offsetSites(main.table.imports, base, main.stack);
     const record = (instance: WebAssembly.Instance): void => {
       initShadowStack(instance, name);

@@ -12,3 +12,9 @@ export const SLOT_BLOCK_BYTES = 16 * 1024;
 export const INIT_EXPORT = '__tracemalloc_init';
 /** Export returning the bytes taken for the shadow stack (the tracer's memory, not the program's). */
 export const SLOT_BYTES_EXPORT = '__tracemalloc_slot_bytes';
+/**
+ * Prefix of the exports that call an exported allocator without reporting (`__tracemalloc_untraced_malloc`
+ * for the export `malloc`): Emscripten side modules allocate through them, Wasm to Wasm, and
+ * report with their own call sites (src/host/dynamicLinking.ts).
+ */
+export const UNTRACED_EXPORT_PREFIX = '__tracemalloc_untraced_';

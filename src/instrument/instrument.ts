@@ -26,10 +26,10 @@ import {
 } from './binaryenRaw.js';
 import { addShadowStack } from './shadowStack.js';
 import { G_BASE, G_MASK, addTracerGlobalsAndImports } from './shadowStackGlobals.js';
-import { INIT_EXPORT, MAX_FRAMES, SLOT_BLOCK_BYTES, SLOT_BYTES_EXPORT } from './abi.js';
+import { INIT_EXPORT, MAX_FRAMES, SLOT_BLOCK_BYTES, SLOT_BYTES_EXPORT, UNTRACED_EXPORT_PREFIX } from './abi.js';
 import { InstrumentError } from './errors.js';
 import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, isInstrumented, type Site } from './siteTable.js';
-import { wrapAllocator } from './wrapAllocator.js';
+import { addUntracedEntry, wrapAllocator } from './wrapAllocator.js';
 import { allocatorsFromGlue } from './emscriptenGlue.js';
 import { allocatorsBehindBindgen } from './wasmBindgen.js';
 import { inferAllocatorsFromShape } from './allocatorShapes.js';
@@ -208,8 +208,17 @@ function instrumentModule(
     });
   }
   healUnwinds(module, facts, hasTags);
+  const wrapped = allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a, hooks) }));
+  // Side modules (Emscripten dynamic linking) allocate through these exports without a JS call.
+  const exportNamesOf = new Map(facts.map((f) => [f.name, f.exportNames]));
+  for (const { allocator, original } of wrapped) {
+    const names = exportNamesOf.get(allocator.name) ?? [];
+    if (names.length === 0) continue;
+    const untraced = addUntracedEntry(module, allocator, original);
+    for (const e of names) module.addFunctionExport(untraced, `${UNTRACED_EXPORT_PREFIX}${e}`);
+  }
   const originals = [
-    ...allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a, hooks) })),
+    ...wrapped,
     // Unwrapped inner allocators can give the slot block too (AssemblyScript's __alloc, behind __new).
     ...detected.filter((a) => inner.has(a.name)).map((a) => ({ allocator: a, original: a.name })),
   ];

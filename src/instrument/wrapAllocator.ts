@@ -76,6 +76,37 @@ const AS_OBJECT_OVERHEAD = 16;
 const ORIGINAL_SUFFIX = '$tm_orig';
 
 /**
+ * Adds `<name>$tm_untraced`: the allocator as the wrapper runs it, but reporting nothing (the
+ * guard set around the original, so that allocator calls nested inside it do not report either).
+ * Returns its name. `original` is what wrapAllocator returned.
+ */
+export function addUntracedEntry(module: binaryen.Module, allocator: AllocatorFunction, original: string): string {
+  const info = binaryen.getFunctionInfo(module.getFunction(allocator.name));
+  const params = binaryen.expandType(info.params);
+  const i32 = binaryen.i32;
+  const callOriginal = (): number => module.call(original, params.map((t, i) => module.local.get(i, t)), info.results);
+  const setGuard = (value: number): number => module.global.set(G_GUARD, module.i32.const(value));
+  const passThrough = module.if(
+    module.global.get(G_GUARD, i32),
+    info.results === binaryen.none ? module.block(null, [callOriginal(), module.return()]) : module.return(callOriginal()),
+  );
+  const name = allocator.name + '$tm_untraced';
+  if (info.results === binaryen.none) {
+    module.addFunction(name, info.params, info.results, [], module.block(null, [passThrough, setGuard(1), callOriginal(), setGuard(0)]));
+  } else {
+    const result = params.length;
+    module.addFunction(name, info.params, info.results, [info.results], module.block(null, [
+      passThrough,
+      setGuard(1),
+      module.local.set(result, callOriginal()),
+      setGuard(0),
+      module.local.get(result, info.results),
+    ], info.results));
+  }
+  return name;
+}
+
+/**
  * Wraps `allocator` in `module`; returns the internal name of the original. `allocatorHooks`:
  * bracket the outermost call with the enter/leave imports (added by addTracerGlobalsAndImports).
  */
