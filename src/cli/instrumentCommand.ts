@@ -44,7 +44,7 @@ export async function instrumentCommand(modulePath: string, options: InstrumentC
     process.stderr.write('allocator functions:\n');
     for (const a of r.allocators) process.stderr.write(`  ${a.shape.padEnd(14)} function ${a.index} "${a.name}": ${a.reason}\n`);
   }
-  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  for (const w of r.warnings) process.stderr.write(`wasm-tracemalloc: warning: ${w}\n`);
   process.stderr.write(
     `${options.output}: ${r.sites} call sites in ${r.instrumentedFunctions} of ${r.totalFunctions} functions` +
       (r.sitesWithoutOffset > 0 ? ` (${r.sitesWithoutOffset} without a byte offset: named by function only)` : '') +

@@ -63,6 +63,8 @@ if (nframe > 0 && isMainThread) {
       const title = traced.length > 1 ? `wasm-tracemalloc: ${t.tracemalloc.module.name || `module ${i + 1}`}\n` : '';
       // Synchronous: the process is exiting, nothing asynchronous runs any more.
       writeSync(2, `${title}${formatTop(snapshot, { limit })}\n`);
+      // What the instrumenter could not decide (e.g. no realloc found): after the report, as `run` prints it.
+      for (const w of t.report?.warnings ?? []) writeSync(2, `wasm-tracemalloc: warning: ${w}\n`);
       const path = env.WASM_TRACEMALLOC_SNAPSHOT;
       if (path) dumpSnapshotSync(snapshot, i === 0 ? path : `${path}.${i}`, { force: true });
     });

@@ -93,7 +93,9 @@ export async function runCommand(modulePath: string, args: string[], options: Ru
   const report = formatTop(result.snapshot, { groupBy: options.groupBy, cumulative: options.cumulative ?? false, limit: options.limit });
   process.stderr.write(`${report}\n`);
   // After the report: the debug info is read while the snapshot's frames are named.
-  for (const w of new Set(result.traced.symbolWarnings())) process.stderr.write(`wasm-tracemalloc: warning: ${w}\n`);
+  for (const w of [...(result.traced.report?.warnings ?? []), ...new Set(result.traced.symbolWarnings())]) {
+    process.stderr.write(`wasm-tracemalloc: warning: ${w}\n`);
+  }
   if (options.snapshot !== undefined) {
     dumpSnapshotSync(result.snapshot, options.snapshot, { force: options.force === true });
     process.stderr.write(`snapshot written to ${options.snapshot}\n`);

@@ -146,3 +146,17 @@ test('run --malloc/--free on a stripped module: names the allocator by function 
   // realloc, calloc and the aligned allocators are found from malloc and free by their shape.
   assert.match(named.stderr, new RegExp(`^Total allocated size: ${formatSize(expected.runs[0]!.program.liveBytes, false)}$`, 'm'));
 });
+
+test('run: what the instrumenter could not decide is printed after the report (a stripped module whose realloc is not found)', async () => {
+  const { stripAll } = await import('../symbols/support/fixtures.js');
+  const { customSection, readNameSection, readWasmModule } = await import('../../src/symbols/index.js');
+  // churn.c calls only malloc and free (wasi-libc's startup adds calloc): no realloc is linked.
+  const original = readFileSync('fixtures/wasi/churn.wasm');
+  const names = readNameSection(customSection(readWasmModule(original), 'name')!, []);
+  const index = (name: string) => [...names.functionNames].find(([, n]) => n === name)![0];
+  const stripped = join(scratch, 'churn.stripped.wasm');
+  writeFileSync(stripped, stripAll(original));
+  const r = cli('run', '--malloc', String(index('malloc')), '--free', String(index('free')), stripped, '--', '1000');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^Total allocated size: .*\nwasm-tracemalloc: warning: no realloc found \(the module names only malloc, free\)/m);
+});
