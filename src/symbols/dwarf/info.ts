@@ -130,16 +130,7 @@ export class DebugInfo {
   scopeChain(unit: CompileUnit, address: number): Scope[] {
     const s = this.scopesOf(unit);
     if (!s) return [];
-    let lo = 0;
-    let hi = s.starts.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s.starts[mid]! <= address) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBefore(s.starts, address);
     if (found < 0 || address >= s.ends[found]!) return [];
     const chain: Scope[] = [];
     for (let at = s.owners[found]!; at >= 0; at = s.scopes[at]!.parent) chain.push(s.scopes[at]!);
@@ -631,6 +622,21 @@ export function rangesContain(ranges: readonly number[], address: number): boole
   return false;
 }
 
+/** Index of the last of the sorted `starts` that is <= `address`, or -1. */
+function lastAtOrBefore(starts: ArrayLike<number>, address: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! <= address) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
 /**
  * Builds the address map of a unit's scopes as llvm-symbolizer does (DWARFUnit::updateAddressDieMap):
  * scopes in DIE order, each range laid over the entry it starts in, which it splits; a later start
@@ -641,21 +647,8 @@ function indexScopes(scopes: Scope[]): UnitScopes {
   const starts: number[] = [];
   const ends: number[] = [];
   const owners: number[] = [];
-  const lastAtOrBefore = (address: number): number => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid]! <= address) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
-  };
   const set = (start: number, end: number, owner: number): void => {
-    const at = lastAtOrBefore(start);
+    const at = lastAtOrBefore(starts, start);
     if (at >= 0 && starts[at] === start) {
       ends[at] = end;
       owners[at] = owner;
@@ -669,7 +662,7 @@ function indexScopes(scopes: Scope[]): UnitScopes {
     for (let k = 0; k < scope.ranges.length; k += 2) {
       const lo = scope.ranges[k]!;
       const hi = scope.ranges[k + 1]!;
-      const b = lastAtOrBefore(lo);
+      const b = lastAtOrBefore(starts, lo);
       if (b >= 0 && lo < ends[b]!) {
         const [bStart, bEnd, bOwner] = [starts[b]!, ends[b]!, owners[b]!];
         if (hi < bEnd) set(hi, bEnd, bOwner);
