@@ -41,6 +41,7 @@ import {
   type Ref,
 } from './binaryenRaw.js';
 import { G_DEPTH, slotAddress } from './shadowStackGlobals.js';
+import { keepValue } from './keepValue.js';
 
 const CALL = expressionId('Call');
 const CALL_INDIRECT = expressionId('CallIndirect');
@@ -60,29 +61,12 @@ export type SiteAssigner = (call: Ref) => number;
 export function addShadowStack(module: binaryen.Module, fn: Ref, results: number, assignSite: SiteAssigner): void {
   const i32 = binaryen.i32;
   const depthLocal = functionAddVar(fn, i32);
-  const temps = new Map<number, number>();
-  const temp = (type: number): number => {
-    let index = temps.get(type);
-    if (index === undefined) {
-      index = functionAddVar(fn, type);
-      temps.set(type, index);
-    }
-    return index;
-  };
+  const { temp, after } = keepValue(module, fn);
   const restoreDepth = (): Ref => module.global.set(G_DEPTH, module.local.get(depthLocal, i32));
   const pushSite = (site: number): Ref[] => [
     module.i32.store(0, 4, slotAddress(module, module.local.get(depthLocal, i32)), module.i32.const(site)),
     module.global.set(G_DEPTH, module.i32.add(module.local.get(depthLocal, i32), module.i32.const(4))),
   ];
-
-  /** Runs `stmts` right before `value` yields its result, keeping the result. */
-  const after = (value: Ref, stmts: Ref[]): Ref | null => {
-    const type = getExpressionType(value);
-    if (type === binaryen.unreachable) return null;
-    if (type === binaryen.none) return module.block(null, [value, ...stmts], binaryen.none);
-    const t = temp(type);
-    return module.block(null, [module.local.set(t, value), ...stmts, module.local.get(t, type)], type);
-  };
 
   /** Runs `stmts` after the call's operands are evaluated and before the call itself. */
   const beforeCall = (call: Ref, id: number, placement: Placement, stmts: Ref[]): void => {

@@ -39,6 +39,7 @@ import {
   type Ref,
 } from './binaryenRaw.js';
 import { G_GUARD } from './shadowStackGlobals.js';
+import { keepValue } from './keepValue.js';
 
 const CALL = expressionId('Call');
 const TRY = expressionId('Try');
@@ -65,28 +66,15 @@ export function healGuardAfterUnwinds(module: binaryen.Module, fn: Ref, catching
     if (entryLocal < 0) entryLocal = functionAddVar(fn, i32);
     return module.global.set(G_GUARD, module.local.get(entryLocal, i32));
   };
-  const temps = new Map<number, number>();
-  const temp = (type: number): number => {
-    let index = temps.get(type);
-    if (index === undefined) {
-      index = functionAddVar(fn, type);
-      temps.set(type, index);
-    }
-    return index;
-  };
+  const { after } = keepValue(module, fn);
   let healed = 0;
   walkPostOrder(functionGetBody(fn), (b) => void functionSetBody(fn, b), (expr, placement) => {
     const id = getExpressionId(expr);
     if (id === CALL && catchingImports.has(callTargetName(expr))) {
-      const type = getExpressionType(expr);
-      if (type === binaryen.unreachable) return;
+      const healedCall = after(expr, [restore()]);
+      if (healedCall === null) return;
       healed++;
-      if (type === binaryen.none) {
-        placement.replace(module.block(null, [expr, restore()], binaryen.none));
-      } else {
-        const t = temp(type);
-        placement.replace(module.block(null, [module.local.set(t, expr), restore(), module.local.get(t, type)], type));
-      }
+      placement.replace(healedCall);
     } else if (id === TRY) {
       const n = tryGetNumCatchBodies(expr) as number;
       for (let i = 0; i < n; i++) {
@@ -132,13 +120,16 @@ function prependAfterPop(module: binaryen.Module, body: Ref, stmt: Ref): Ref {
   return module.block(null, [stmt, body], binaryen.auto);
 }
 
+const LOCAL_SET = expressionId('LocalSet');
+const DROP = expressionId('Drop');
+const localSetGetValue = rawFunction('LocalSetGetValue');
+const dropGetValue = rawFunction('DropGetValue');
+
 /** Whether `expr` is a pop or a statement whose first evaluated child is one. */
 function containsPopFirst(expr: Ref): boolean {
-  if (getExpressionId(expr) === POP) return true;
-  const setValue = rawFunction('LocalSetGetValue');
-  const dropValue = rawFunction('DropGetValue');
   const id = getExpressionId(expr);
-  if (id === expressionId('LocalSet')) return getExpressionId(setValue(expr) as Ref) === POP;
-  if (id === expressionId('Drop')) return getExpressionId(dropValue(expr) as Ref) === POP;
+  if (id === POP) return true;
+  if (id === LOCAL_SET) return getExpressionId(localSetGetValue(expr) as Ref) === POP;
+  if (id === DROP) return getExpressionId(dropGetValue(expr) as Ref) === POP;
   return false;
 }
