@@ -33,13 +33,18 @@ export function withAllocatorOptions(command: Command): Command {
     .option('--glue <file.js>', "an Emscripten build's JS glue: reads the minified export names of _malloc/_free from it");
 }
 
+/** A function named on the command line: an original function index (digits only), else a name. */
+export function functionRef(value: string): number | string {
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 /** The instrumenter options the allocator options stand for (the glue file is read here). */
 export function instrumentOptionsOf(options: AllocatorOptions): InstrumentOptions {
   const allocators: AllocatorSpec[] = [];
   const shapes: AllocatorShape[] = ['malloc', 'free', 'calloc', 'realloc'];
   for (const shape of shapes) {
     for (const value of options[shape as 'malloc']) {
-      allocators.push({ function: /^\d+$/.test(value) ? Number(value) : value, shape });
+      allocators.push({ function: functionRef(value), shape });
     }
   }
   const glue = options.glue === undefined ? undefined : { source: new TextDecoder().decode(readInput(options.glue, 'glue file')), name: options.glue };

@@ -26,6 +26,7 @@ import { nframeFromEnvironment } from '../host/environment.js';
 import { installWasmHook } from '../host/globalHook.js';
 import type { AllocatorShape, AllocatorSpec } from '../instrument/allocators.js';
 import { SHAPE_SIGNATURE } from '../instrument/allocators.js';
+import { functionRef } from './allocatorOptions.js';
 
 /** Parses WASM_TRACEMALLOC_ALLOCATORS: `shape=function,…`, a function being a name or an index. */
 export function parseAllocatorList(text: string): AllocatorSpec[] {
@@ -37,7 +38,7 @@ export function parseAllocatorList(text: string): AllocatorSpec[] {
           'a function is an export name, a symbol or a function index)',
       );
     }
-    return { function: /^[0-9]+$/.test(fn) ? Number(fn) : fn, shape: shape as AllocatorShape };
+    return { function: functionRef(fn), shape: shape as AllocatorShape };
   });
 }
 

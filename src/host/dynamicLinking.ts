@@ -272,8 +272,8 @@ export function emscriptenDynamicTracing(options: EmscriptenDynamicTraceOptions)
       return load(loaded, flags, libName, ...rest);
     }
     const base = main.frames.link(name, side.siteTable, side.symbolizer);
-    // The main module's untraced entry points (Wasm to Wasm), or, from an older instrumenter, its
-    // allocator exports called from JS with reporting paused.
+    // The main module's untraced entry points (Wasm to Wasm). An export that has none (it is not
+    // one of the allocators the instrumenter wrapped) is called from JS with reporting paused.
     const untracedAllocators = Object.fromEntries(
       allocatorImports.map((n) => {
         const direct = mainExports[`${UNTRACED_EXPORT_PREFIX}${n}`];
