@@ -124,11 +124,9 @@ test('run --debug-file: a module stripped of its DWARF gets its lines from the s
 });
 
 test('run --malloc/--free on a stripped module: names the allocator by function index; without them, one line listing what to do', async () => {
-  const { stripAll } = await import('../symbols/support/fixtures.js');
-  const { customSection, readNameSection, readWasmModule } = await import('../../src/symbols/index.js');
+  const { functionIndex, stripAll } = await import('../symbols/support/fixtures.js');
   const original = readFileSync(FIXTURE);
-  const names = readNameSection(customSection(readWasmModule(original), 'name')!, []);
-  const index = (name: string) => [...names.functionNames].find(([, n]) => n === name)![0];
+  const index = (name: string) => functionIndex(original, name);
   const stripped = join(scratch, 'stripped.wasm');
   writeFileSync(stripped, stripAll(original));
 
@@ -148,12 +146,10 @@ test('run --malloc/--free on a stripped module: names the allocator by function 
 });
 
 test('run: what the instrumenter could not decide is printed after the report (a stripped module whose realloc is not found)', async () => {
-  const { stripAll } = await import('../symbols/support/fixtures.js');
-  const { customSection, readNameSection, readWasmModule } = await import('../../src/symbols/index.js');
+  const { functionIndex, stripAll } = await import('../symbols/support/fixtures.js');
   // churn.c calls only malloc and free (wasi-libc's startup adds calloc): no realloc is linked.
   const original = readFileSync('fixtures/wasi/churn.wasm');
-  const names = readNameSection(customSection(readWasmModule(original), 'name')!, []);
-  const index = (name: string) => [...names.functionNames].find(([, n]) => n === name)![0];
+  const index = (name: string) => functionIndex(original, name);
   const stripped = join(scratch, 'churn.stripped.wasm');
   writeFileSync(stripped, stripAll(original));
   const r = cli('run', '--malloc', String(index('malloc')), '--free', String(index('free')), stripped, '--', '1000');

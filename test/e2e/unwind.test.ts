@@ -6,11 +6,11 @@
 // source lines that carry "SITE:" markers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
+import { runGlue } from '../support/emscriptenGlue.js';
 
 const PRELOAD = 'dist/cli/preload.js';
 const SOURCE = 'fixtures/src/cpp/unwind.cpp';
@@ -24,15 +24,6 @@ function siteLine(name: string): number {
   return index + 1;
 }
 
-function node(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--no-experimental-fetch', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 for (const [build, how] of [
   ['unwind.js', 'JS exceptions and longjmp (invoke_* imports catch and return)'],
   ['unwind.wasmeh.js', 'Wasm exceptions (try/catch in the module)'],
@@ -40,14 +31,14 @@ for (const [build, how] of [
   test(`${build}, ${how}: after every unwind the blocks are traced, with the tracebacks they would have had`, () => {
     assert.ok(existsSync(PRELOAD), `${PRELOAD} is missing: run \`npm run build\` first`);
     const glue = join('fixtures/emscripten', build);
-    const untraced = node([glue]);
+    const untraced = runGlue([glue]);
     assert.equal(untraced.code, 0, untraced.stderr);
     const counters = /unwind: allocs=(\d+) frees=(\d+) live_blocks=(\d+) live_bytes=(\d+) ok/.exec(untraced.stdout);
     assert.ok(counters, untraced.stdout);
     const [liveBlocks, liveBytes] = [Number(counters[3]), Number(counters[4])];
 
     const snapshotPath = join(scratch, `${build}.tmsnap`);
-    const traced = node(['--import', `./${PRELOAD}`, glue], {
+    const traced = runGlue(['--import', `./${PRELOAD}`, glue], {
       WASM_TRACEMALLOC: '8',
       WASM_TRACEMALLOC_ROOT: 'fixtures/src',
       WASM_TRACEMALLOC_SNAPSHOT: snapshotPath,

@@ -5,27 +5,16 @@
 // blocks whose frame is in misbehave.c must be the program's own counters.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
 import { Filter } from '../../src/snapshot/index.js';
 import { scratch } from './helpers.js';
-import { withoutGlueProgress } from '../support/emscriptenGlue.js';
+import { runGlue } from '../support/emscriptenGlue.js';
 
 const GLUE = 'fixtures/emscripten/misbehave.js';
 const PRELOAD = 'dist/cli/preload.js';
 const dir = scratch('misbehave-em');
-
-function node(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--no-experimental-fetch', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 120_000,
-    maxBuffer: 64 << 20,
-  });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: withoutGlueProgress(r.stderr) };
-}
 
 interface Case {
   args: string[];
@@ -53,9 +42,9 @@ for (const c of CASES) {
   const name = `misbehave.js ${c.args.join(' ')}`;
   test(`${name} (Emscripten): traced like the original (stdout, stderr, exit code), traced blocks = the program's`, () => {
     assert.ok(existsSync(PRELOAD), `${PRELOAD} is missing: run \`npm run build\` first`);
-    const original = node([GLUE, ...c.args]);
+    const original = runGlue([GLUE, ...c.args]);
     const snap = join(dir, `${c.args.join('_')}.tmsnap`);
-    const traced = node(['--import', `./${PRELOAD}`, GLUE, ...c.args], {
+    const traced = runGlue(['--import', `./${PRELOAD}`, GLUE, ...c.args], {
       WASM_TRACEMALLOC: '4',
       WASM_TRACEMALLOC_ROOT: 'fixtures/src',
       WASM_TRACEMALLOC_SNAPSHOT: snap,

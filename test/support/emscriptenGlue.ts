@@ -2,8 +2,23 @@
 // module's instantiation is pending. Under the global hook a cache miss on a loaded machine can
 // take that long (Binaryen instruments the module first): the glue's own progress message, not
 // the program's output nor ours, so the tests that compare stderr leave it out.
+import { spawnSync } from 'node:child_process';
 
 /** `stderr` without the glue's "still waiting on run dependencies" blocks. */
 export function withoutGlueProgress(stderr: string): string {
   return stderr.replace(/^still waiting on run dependencies:\n(dependency: .*\n)*\(end of list\)\n/gm, '');
+}
+
+/**
+ * Runs `node --no-experimental-fetch …args` (how Emscripten 3.1.6's Node glue must run) with
+ * `env` added, as a user would: exit code, signal, stdout, and stderr without the glue's progress.
+ */
+export function runGlue(args: string[], env: Record<string, string> = {}): { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--no-experimental-fetch', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: withoutGlueProgress(r.stderr) };
 }

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ByteReader } from '../../../src/symbols/byteReader.js';
+import { customSection as sectionPayload, readNameSection, readWasmModule } from '../../../src/symbols/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** test/symbols/fixtures: modules built by its build.sh, debug paths remapped to /wtm. */
@@ -121,4 +122,12 @@ export function stripAll(module: Uint8Array): Uint8Array {
 /** The module without DWARF (names kept). */
 export function stripDwarf(module: Uint8Array): Uint8Array {
   return editCustomSections(module, (name, p) => (name.startsWith('.debug_') ? null : p));
+}
+
+/** The function index the module's name section gives `name` (throws if it names none). */
+export function functionIndex(module: Uint8Array, name: string): number {
+  const names = readNameSection(sectionPayload(readWasmModule(module), 'name')!, []).functionNames;
+  const found = [...names].find(([, n]) => n === name);
+  if (!found) throw new Error(`the name section names no function ${name}`);
+  return found[0];
 }
