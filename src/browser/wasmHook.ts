@@ -23,9 +23,10 @@
  */
 import { compiledMayHaveAllocator, namedAllocators } from '../host/allocatorFilter.js';
 import { TracingSetupError } from '../host/errors.js';
-import { attachTracer, bufferBytes, resolveNframe, type TracedInstance, type TracedModule } from '../host/tracedModule.js';
+import { attachTracer, resolveNframe, type TracedInstance } from '../host/tracedModule.js';
 import { TraceTable } from '../host/traceTable.js';
 import { engine } from '../host/wasmApi.js';
+import { patchWebAssembly, type HookedModule, type HookRoute } from '../host/wasmHookCore.js';
 import { loadTableModule } from './assets.js';
 import { glueInstrumentOptions, type GlueSource } from './emscripten.js';
 import { compileTraced, type BrowserInstantiateOptions } from './instantiate.js';
@@ -55,11 +56,9 @@ export interface BrowserWasmHook {
   uninstall(): void;
 }
 
-type Patched = Pick<typeof WebAssembly, 'compile' | 'instantiate' | 'Module' | 'Instance' | 'compileStreaming' | 'instantiateStreaming'>;
-
 let installed: BrowserWasmHook | null = null;
 /** Modules the hook instrumented (a module may outlive the hook that compiled it). */
-const tracedModules = new WeakMap<WebAssembly.Module, { traced: TracedModule; options: BrowserInstantiateOptions }>();
+const tracedModules = new WeakMap<WebAssembly.Module, HookedModule>();
 
 /** The hook in place, if any. */
 export function currentWasmHook(): BrowserWasmHook | null {
@@ -85,138 +84,68 @@ export function installWasmHook(options: BrowserWasmHookOptions = {}): BrowserWa
   const tableLoading = tableModule !== null ? Promise.resolve(tableModule) : loadTableModule().then((m) => (tableModule = m));
   tableLoading.catch(() => {}); // reported by compileBytes, per module
 
-  const tracedInstances = new WeakMap<WebAssembly.Instance, TracedInstance>();
-  const instances: TracedInstance[] = [];
   const errors: Error[] = [];
-  const saved: Patched = {
-    compile: WebAssembly.compile,
-    instantiate: WebAssembly.instantiate,
-    Module: WebAssembly.Module,
-    Instance: WebAssembly.Instance,
-    compileStreaming: WebAssembly.compileStreaming,
-    instantiateStreaming: WebAssembly.instantiateStreaming,
-  };
   const named = (base: BrowserInstantiateOptions, url?: string): BrowserInstantiateOptions => ({
     ...base,
     moduleName: options.moduleName ?? (url ? new URL(url).pathname.split('/').pop() : undefined),
   });
-  const register = (traced: TracedInstance): TracedInstance => {
-    tracedInstances.set(traced.instance, traced);
-    instances.push(traced);
-    onInstance?.(traced);
-    return traced;
-  };
   const passThrough = (error: Error): void => {
     errors.push(error);
     console.warn(`wasm-tracemalloc: a module passed through untraced: ${error.message}`);
     onError?.(error);
   };
-
-  async function compileBytes(bytes: Uint8Array, url?: string): Promise<WebAssembly.Module> {
-    // The page's own compile first: invalid bytes fail exactly as without the hook, and a module
-    // that is not worth tracing is used as it is.
-    const plain = await engine.compile(bytes as Uint8Array<ArrayBuffer>);
-    try {
-      const { base, allocatorNames } = await prepare();
-      await tableLoading; // no table, no tracing: the module runs as it is
-      const worthTracing = filter ? filter(bytes) : compiledMayHaveAllocator(plain, bytes, allocatorNames);
-      if (!worthTracing) return plain;
-      const moduleOptions = named(base, url);
-      const traced = await compileTraced(bytes, moduleOptions);
-      tracedModules.set(traced.module, { traced, options: moduleOptions });
-      return traced.module;
-    } catch (e) {
-      // Whatever stops tracing (no allocator found, a glue or table that cannot be fetched, the
-      // worker failing) must not stop the app: it runs untraced, and the reason is reported.
-      passThrough(e instanceof Error ? e : new Error(String(e)));
-      return plain;
-    }
-  }
-
-  async function makeTable(): Promise<TraceTable> {
-    return TraceTable.fromModule(tableModule ?? (await tableLoading), options.traceTable ?? {});
-  }
-
-  async function instantiateModule(module: WebAssembly.Module, imports: WebAssembly.Imports | undefined): Promise<WebAssembly.Instance> {
-    const entry = tracedModules.get(module);
-    if (entry === undefined) return engine.instantiate(module, imports);
-    const table = await makeTable();
-    const instance = await engine.instantiate(module, { ...imports, tracemalloc: table.imports });
+  const attach: HookRoute['attach'] = (instance, imports, { traced, options: moduleOptions }, table) => {
     recordImportedMemory(instance, imports);
-    return register(attachTracer(instance, entry.traced, table, entry.options, nframe)).instance;
-  }
-
-  async function instantiateBytes(bytes: Uint8Array, imports: WebAssembly.Imports | undefined, url?: string): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
-    const module = await compileBytes(bytes, url);
-    return { module, instance: await instantiateModule(module, imports) };
-  }
-
-  async function responseBytes(source: Response | PromiseLike<Response>): Promise<{ bytes: Uint8Array; url: string }> {
-    const response = await source;
-    return { bytes: new Uint8Array(await response.arrayBuffer()), url: response.url };
-  }
-
-  const patched: Patched = {
-    compile: ((source: BufferSource) => compileBytes(bufferBytes(source))) as typeof WebAssembly.compile,
-    instantiate: ((source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports) =>
-      source instanceof engine.Module ? instantiateModule(source, imports) : instantiateBytes(bufferBytes(source), imports)) as typeof WebAssembly.instantiate,
-    compileStreaming: (async (source: Response | PromiseLike<Response>) => {
-      const { bytes, url } = await responseBytes(source);
-      return compileBytes(bytes, url);
-    }) as typeof WebAssembly.compileStreaming,
-    instantiateStreaming: (async (source: Response | PromiseLike<Response>, imports?: WebAssembly.Imports) => {
-      const { bytes, url } = await responseBytes(source);
-      return instantiateBytes(bytes, imports, url);
-    }) as typeof WebAssembly.instantiateStreaming,
-    Module: new Proxy(engine.Module, {
-      construct(target, args, newTarget) {
-        const module = Reflect.construct(target, args, newTarget) as WebAssembly.Module;
-        const bytes = bufferBytes(args[0] as BufferSource);
-        if (filter ? filter(bytes) : compiledMayHaveAllocator(module, bytes)) {
-          passThrough(new TracingSetupError(
-            'new WebAssembly.Module() is synchronous and a page cannot wait for the instrumenter: this module runs untraced ' +
-              '(build with asynchronous compilation, or trace it through Module.instantiateWasm)',
-          ));
-        }
-        return module;
-      },
-    }),
-    Instance: new Proxy(engine.Instance, {
-      construct(target, args, newTarget) {
-        const [module, imports] = args as [WebAssembly.Module, WebAssembly.Imports | undefined];
-        const entry = tracedModules.get(module);
-        if (entry === undefined) return Reflect.construct(target, args, newTarget) as object;
-        if (tableModule === null) {
-          throw new TracingSetupError('new WebAssembly.Instance() of a traced module before the trace table module was loaded; instantiate it with WebAssembly.instantiate');
-        }
-        const table = TraceTable.fromModule(tableModule, options.traceTable ?? {});
-        const instance = new engine.Instance(module, { ...imports, tracemalloc: table.imports });
-        recordImportedMemory(instance, imports);
-        return register(attachTracer(instance, entry.traced, table, entry.options, nframe)).instance;
-      },
-    }),
+    return attachTracer(instance, traced, table, moduleOptions, nframe);
   };
-  Object.assign(WebAssembly, patched);
 
-  const hook: BrowserWasmHook = {
-    instances,
-    errors,
-    tracedInstance(instance) {
-      const traced = tracedInstances.get(instance);
-      if (traced === undefined) {
-        throw new TracingSetupError(
-          'this instance is not traced: its module names no allocator (pass `filter`, `glue` or `instrument.allocators` to the hook), ' +
-            'it passed through with an error (see hook.errors), or it was compiled before the hook was installed',
-        );
+  const patched = patchWebAssembly({
+    modules: tracedModules,
+    async compileBytes(bytes, url) {
+      // The page's own compile first: invalid bytes fail exactly as without the hook, and a module
+      // that is not worth tracing is used as it is.
+      const plain = await engine.compile(bytes as Uint8Array<ArrayBuffer>);
+      try {
+        const { base, allocatorNames } = await prepare();
+        await tableLoading; // no table, no tracing: the module runs as it is
+        const worthTracing = filter ? filter(bytes) : compiledMayHaveAllocator(plain, bytes, allocatorNames);
+        if (!worthTracing) return plain;
+        const moduleOptions = named(base, url);
+        const traced = await compileTraced(bytes, moduleOptions);
+        tracedModules.set(traced.module, { traced, options: moduleOptions });
+        return traced.module;
+      } catch (e) {
+        // Whatever stops tracing (no allocator found, a glue or table that cannot be fetched, the
+        // worker failing) must not stop the app: it runs untraced, and the reason is reported.
+        passThrough(e instanceof Error ? e : new Error(String(e)));
+        return plain;
       }
-      return traced;
     },
-    uninstall() {
-      if (installed !== hook) return;
-      Object.assign(WebAssembly, saved);
-      installed = null;
+    constructModule(bytes, construct) {
+      const module = construct();
+      if (filter ? filter(bytes) : compiledMayHaveAllocator(module, bytes)) {
+        passThrough(new TracingSetupError(
+          'new WebAssembly.Module() is synchronous and a page cannot wait for the instrumenter: this module runs untraced ' +
+            '(build with asynchronous compilation, or trace it through Module.instantiateWasm)',
+        ));
+      }
+      return module;
     },
-  };
+    createTable: async () => TraceTable.fromModule(tableModule ?? (await tableLoading), options.traceTable ?? {}),
+    createTableSync() {
+      if (tableModule === null) {
+        throw new TracingSetupError('new WebAssembly.Instance() of a traced module before the trace table module was loaded; instantiate it with WebAssembly.instantiate');
+      }
+      return TraceTable.fromModule(tableModule, options.traceTable ?? {});
+    },
+    attach,
+    onInstance,
+    notTraced:
+      'this instance is not traced: its module names no allocator (pass `filter`, `glue` or `instrument.allocators` to the hook), ' +
+      'it passed through with an error (see hook.errors), or it was compiled before the hook was installed',
+    onUninstall: () => (installed = null),
+  });
+  const hook: BrowserWasmHook = { ...patched, errors };
   installed = hook;
   return hook;
 }

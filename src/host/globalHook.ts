@@ -15,6 +15,7 @@
  * instead. Its symbols are read in the background: a snapshot taken before they are ready names
  * frames by function and offset.
  */
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AllocatorNotFoundError } from '../instrument/allocators.js';
 import { Symbolizer } from '../symbols/index.js';
@@ -22,7 +23,7 @@ import { glueInstrumentOptions } from './emscripten.js';
 import { TracingSetupError } from './errors.js';
 import { mayHaveAllocator, namedAllocators } from './allocatorFilter.js';
 import {
-  attachTracer, bufferBytes, compileTraced, resolveNframe, type InstantiateOptions, type TracedInstance, type TracedModule,
+  attachTracer, compileTraced, resolveNframe, type InstantiateOptions, type TracedInstance, type TracedModule,
 } from './instantiate.js';
 import { instrumentSync } from './instrumentSync.js';
 import { lookupInstrumented, storeInstrumented } from './moduleCache.js';
@@ -31,6 +32,7 @@ import type { SiteTable } from '../instrument/siteTable.js';
 import { loadTableModule } from './tableWasmNode.js';
 import { TraceTable } from './traceTable.js';
 import { engine } from './wasmApi.js';
+import { patchWebAssembly, type HookedModule } from './wasmHookCore.js';
 
 /** Options of installWasmHook. */
 export interface WasmHookOptions extends Omit<InstantiateOptions, 'original' | 'modulePath'> {
@@ -58,11 +60,9 @@ export interface WasmHook {
   uninstall(): void;
 }
 
-type Patched = Pick<typeof WebAssembly, 'compile' | 'instantiate' | 'Module' | 'Instance' | 'compileStreaming' | 'instantiateStreaming'>;
-
 let installed: WasmHook | null = null;
 /** Modules instrumented by any hook of this process (a module may outlive the hook that compiled it). */
-const tracedModules = new WeakMap<WebAssembly.Module, TracedModule & { options: InstantiateOptions }>();
+const tracedModules = new WeakMap<WebAssembly.Module, HookedModule>();
 
 /**
  * Whether the caller of a patched function is Node itself: undici compiles its HTTP parser
@@ -71,11 +71,13 @@ const tracedModules = new WeakMap<WebAssembly.Module, TracedModule & { options: 
  */
 function calledByNodeInternals(): boolean {
   const frames = (new Error().stack ?? '').split('\n').slice(1);
-  const caller = frames.find((f) => !f.includes(THIS_FILE) && !/\(?<anonymous>\)?$/.test(f.trim())) ?? '';
+  const caller = frames.find((f) => !HOOK_FILES.some((file) => f.includes(file)) && !/\(?<anonymous>\)?$/.test(f.trim())) ?? '';
   return /\(?node:internal\//.test(caller);
 }
 
 const THIS_FILE = fileURLToPath(import.meta.url);
+/** The files of the patched functions' own frames: this one and the shared core beside it (.ts under tsx, .js built). */
+const HOOK_FILES = [THIS_FILE, join(dirname(THIS_FILE), `wasmHookCore${extname(THIS_FILE)}`)];
 
 export { mayHaveAllocator } from './allocatorFilter.js';
 
@@ -97,129 +99,59 @@ export async function installWasmHook(options: WasmHookOptions = {}): Promise<Wa
   const tableModule = options.traceTable?.source instanceof WebAssembly.Module ? options.traceTable.source : await loadTableModule();
   const allocatorNames = namedAllocators(instrument);
   const shouldTrace = options.filter ?? ((bytes: Uint8Array) => mayHaveAllocator(bytes, allocatorNames));
-
-  const tracedInstances = new WeakMap<WebAssembly.Instance, TracedInstance>();
-  const instances: TracedInstance[] = [];
-  const saved: Patched = {
-    compile: WebAssembly.compile,
-    instantiate: WebAssembly.instantiate,
-    Module: WebAssembly.Module,
-    Instance: WebAssembly.Instance,
-    compileStreaming: WebAssembly.compileStreaming,
-    instantiateStreaming: WebAssembly.instantiateStreaming,
-  };
-
   const tableOptions = { ...options.traceTable, source: tableModule };
   const named = (url?: string): InstantiateOptions => ({
     ...base,
     moduleName: options.moduleName ?? (url ? url.slice(url.lastIndexOf('/') + 1) : undefined),
   });
-  const register = (traced: TracedInstance): TracedInstance => {
-    tracedInstances.set(traced.instance, traced);
-    instances.push(traced);
-    options.onInstance?.(traced);
-    return traced;
-  };
 
-  async function compileBytes(bytes: Uint8Array, url?: string): Promise<WebAssembly.Module> {
-    if (!shouldTrace(bytes)) return engine.compile(bytes as Uint8Array<ArrayBuffer>);
-    const moduleOptions = named(url);
-    let traced: TracedModule;
-    try {
-      traced = await compileTraced(bytes, moduleOptions);
-    } catch (e) {
-      if (!(e instanceof AllocatorNotFoundError)) throw e;
-      passThroughWarning(e);
-      return engine.compile(bytes as Uint8Array<ArrayBuffer>);
-    }
-    tracedModules.set(traced.module, { ...traced, options: moduleOptions });
-    return traced.module;
-  }
-
-  async function instantiateModule(module: WebAssembly.Module, imports: WebAssembly.Imports | undefined): Promise<WebAssembly.Instance> {
-    const traced = tracedModules.get(module);
-    if (traced === undefined) return engine.instantiate(module, imports);
-    const table = await TraceTable.create(tableOptions);
-    const instance = await engine.instantiate(module, { ...imports, tracemalloc: table.imports });
-    return register(attachTracer(instance, traced, table, traced.options, nframe)).instance;
-  }
-
-  async function instantiateBytes(bytes: Uint8Array, imports: WebAssembly.Imports | undefined, url?: string): Promise<WebAssembly.WebAssemblyInstantiatedSource> {
-    const module = await compileBytes(bytes, url);
-    return { module, instance: await instantiateModule(module, imports) };
-  }
-
-  function compile(source: BufferSource): Promise<WebAssembly.Module> {
-    if (calledByNodeInternals()) return engine.compile(source);
-    return compileBytes(bufferBytes(source));
-  }
-  function instantiate(source: BufferSource | WebAssembly.Module, imports?: WebAssembly.Imports): Promise<unknown> {
-    if (source instanceof engine.Module) return instantiateModule(source, imports);
-    if (calledByNodeInternals()) return engine.instantiate(source, imports);
-    return instantiateBytes(bufferBytes(source), imports);
-  }
-  const patched: Patched = {
-    compile: compile as typeof WebAssembly.compile,
-    instantiate: instantiate as typeof WebAssembly.instantiate,
-    compileStreaming: (async (source: Response | PromiseLike<Response>) => {
-      const response = await source;
-      return compileBytes(new Uint8Array(await response.arrayBuffer()), response.url);
-    }) as typeof WebAssembly.compileStreaming,
-    instantiateStreaming: (async (source: Response | PromiseLike<Response>, imports?: WebAssembly.Imports) => {
-      const response = await source;
-      return instantiateBytes(new Uint8Array(await response.arrayBuffer()), imports, response.url);
-    }) as typeof WebAssembly.instantiateStreaming,
-    Module: new Proxy(engine.Module, {
-      construct(target, args, newTarget) {
-        const bytes = bufferBytes(args[0] as BufferSource);
-        if (!shouldTrace(bytes) || calledByNodeInternals()) return Reflect.construct(target, args, newTarget) as object;
-        const moduleOptions = named();
-        let traced: TracedModule;
-        try {
-          traced = compileTracedSync(bytes, moduleOptions, options.syncInstrument ?? 'block');
-        } catch (e) {
-          if (!(e instanceof AllocatorNotFoundError)) throw e;
-          passThroughWarning(e);
-          return Reflect.construct(target, args, newTarget) as object;
-        }
-        tracedModules.set(traced.module, { ...traced, options: moduleOptions });
-        return traced.module;
-      },
-    }),
-    Instance: new Proxy(engine.Instance, {
-      construct(target, args, newTarget) {
-        const [module, imports] = args as [WebAssembly.Module, WebAssembly.Imports | undefined];
-        const traced = tracedModules.get(module);
-        if (traced === undefined) return Reflect.construct(target, args, newTarget) as object;
-        const table = TraceTable.fromModule(tableModule, tableOptions);
-        const instance = new engine.Instance(module, { ...imports, tracemalloc: table.imports });
-        const frames = traced.symbolizer === null && traced.original !== null
-          ? new DeferredSiteFrames(traced.siteTable, Symbolizer.fromModule(traced.original, { root: options.root }))
-          : undefined;
-        return register(attachTracer(instance, traced, table, traced.options, nframe, frames)).instance;
-      },
-    }),
-  };
-  Object.assign(WebAssembly, patched);
-
-  const hook: WasmHook = {
-    instances,
-    tracedInstance(instance) {
-      const traced = tracedInstances.get(instance);
-      if (traced === undefined) {
-        throw new TracingSetupError(
-          'this instance is not traced: its module names no allocator (pass `filter` or `instrument.allocators` to the hook), ' +
-            'or it was compiled before the hook was installed (install it first, e.g. with `node --import wasm-tracemalloc/preload`)',
-        );
+  const hook: WasmHook = patchWebAssembly({
+    modules: tracedModules,
+    async compileBytes(bytes, url) {
+      if (!shouldTrace(bytes)) return engine.compile(bytes as Uint8Array<ArrayBuffer>);
+      const moduleOptions = named(url);
+      let traced: TracedModule;
+      try {
+        traced = await compileTraced(bytes, moduleOptions);
+      } catch (e) {
+        if (!(e instanceof AllocatorNotFoundError)) throw e;
+        passThroughWarning(e);
+        return engine.compile(bytes as Uint8Array<ArrayBuffer>);
       }
-      return traced;
+      tracedModules.set(traced.module, { traced, options: moduleOptions });
+      return traced.module;
     },
-    uninstall() {
-      if (installed !== hook) return;
-      Object.assign(WebAssembly, saved);
-      installed = null;
+    constructModule(bytes, construct) {
+      if (!shouldTrace(bytes) || calledByNodeInternals()) return construct();
+      const moduleOptions = named();
+      let traced: TracedModule;
+      try {
+        traced = compileTracedSync(bytes, moduleOptions, options.syncInstrument ?? 'block');
+      } catch (e) {
+        if (!(e instanceof AllocatorNotFoundError)) throw e;
+        passThroughWarning(e);
+        return construct();
+      }
+      tracedModules.set(traced.module, { traced, options: moduleOptions });
+      return traced.module;
     },
-  };
+    createTable: () => TraceTable.create(tableOptions),
+    createTableSync: () => TraceTable.fromModule(tableModule, tableOptions),
+    attach: (instance, _imports, { traced, options: moduleOptions }, table) => attachTracer(instance, traced, table, moduleOptions, nframe),
+    attachSync(instance, _imports, { traced, options: moduleOptions }, table) {
+      // Compiled synchronously, so its symbols are still loading: frames get names when they arrive.
+      const frames = traced.symbolizer === null && traced.original !== null
+        ? new DeferredSiteFrames(traced.siteTable, Symbolizer.fromModule(traced.original, { root: options.root }))
+        : undefined;
+      return attachTracer(instance, traced, table, moduleOptions, nframe, frames);
+    },
+    bypass: calledByNodeInternals,
+    onInstance: options.onInstance,
+    notTraced:
+      'this instance is not traced: its module names no allocator (pass `filter` or `instrument.allocators` to the hook), ' +
+      'or it was compiled before the hook was installed (install it first, e.g. with `node --import wasm-tracemalloc/preload`)',
+    onUninstall: () => (installed = null),
+  });
   installed = hook;
   return hook;
 }
