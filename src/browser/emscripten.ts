@@ -12,7 +12,7 @@
  * (its URL, or its text) and the names are read from it.
  */
 import { allocatorsFromGlue } from '../instrument/emscriptenGlue.js';
-import { runFactoryTraced, type EmscriptenTracing } from '../host/emscriptenFactory.js';
+import { instantiateWasmOnce, runFactoryTraced, type EmscriptenTracing } from '../host/emscriptenFactory.js';
 import { TracingSetupError } from '../host/errors.js';
 import { resolveNframe, type TracedInstance } from '../host/tracedModule.js';
 import { instantiateTraced, type BrowserInstantiateOptions } from './instantiate.js';
@@ -84,22 +84,9 @@ export function emscriptenInstantiateWasm(options: BrowserEmscriptenOptions): Em
     moduleName: options.moduleName ?? (isUrl ? fileName(wasm) : undefined),
     modulePath: options.modulePath ?? (isUrl ? new URL(wasm, globalThis.location?.href).href : undefined),
   };
-  let settle!: { resolve: (t: TracedInstance) => void; reject: (e: unknown) => void };
-  const traced = new Promise<TracedInstance>((resolve, reject) => (settle = { resolve, reject }));
-  let called = false;
-  const instantiateWasm: EmscriptenTracing['instantiateWasm'] = (imports, successCallback) => {
-    if (called) throw new TracingSetupError('this instantiateWasm was already used: make one per module instance');
-    called = true;
-    prepared
-      .then(([bytes, instrument]) => instantiateTraced(bytes, imports, { ...instantiateOptions, instrument }))
-      .then((t) => {
-        settle.resolve(t);
-        successCallback(t.instance, t.module);
-      }, settle.reject);
-    // The glue's contract: an empty object means "asynchronous, wait for the callback".
-    return {};
-  };
-  return { instantiateWasm, traced };
+  return instantiateWasmOnce((imports) =>
+    prepared.then(([bytes, instrument]) => instantiateTraced(bytes, imports, { ...instantiateOptions, instrument })),
+  );
 }
 
 /**

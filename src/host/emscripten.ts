@@ -19,9 +19,9 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allocatorsFromGlue } from '../instrument/emscriptenGlue.js';
-import { runFactoryTraced, type EmscriptenTracing } from './emscriptenFactory.js';
+import { instantiateWasmOnce, runFactoryTraced, type EmscriptenTracing } from './emscriptenFactory.js';
 import { TracingSetupError } from './errors.js';
-import { instantiateTraced, resolveNframe, type InstantiateOptions, type TracedInstance } from './instantiate.js';
+import { bufferBytes, instantiateTraced, resolveNframe, type InstantiateOptions, type TracedInstance } from './instantiate.js';
 
 /** Where the .wasm is: its bytes, a file path, or a `file:` URL. */
 export type WasmFile = BufferSource | string | URL;
@@ -41,9 +41,7 @@ export type { EmscriptenTracing };
 
 function readWasm(wasm: WasmFile): Uint8Array {
   if (typeof wasm === 'string' || wasm instanceof URL) return new Uint8Array(readFileSync(wasm instanceof URL ? fileURLToPath(wasm) : wasm));
-  if (wasm instanceof Uint8Array) return wasm;
-  if (ArrayBuffer.isView(wasm)) return new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength);
-  return new Uint8Array(wasm);
+  return bufferBytes(wasm);
 }
 
 /**
@@ -84,20 +82,7 @@ export function emscriptenInstantiateWasm(options: EmscriptenTraceOptions, insta
     modulePath: options.modulePath ?? (typeof wasm === 'string' ? wasm : wasm instanceof URL ? fileURLToPath(wasm) : undefined),
     instrument: glue === undefined ? options.instrument : glueInstrumentOptions(glue, options.instrument),
   };
-  let settle!: { resolve: (t: TracedInstance) => void; reject: (e: unknown) => void };
-  const traced = new Promise<TracedInstance>((resolve, reject) => (settle = { resolve, reject }));
-  let called = false;
-  const instantiateWasm: EmscriptenTracing['instantiateWasm'] = (imports, successCallback) => {
-    if (called) throw new TracingSetupError('this instantiateWasm was already used: make one per module instance');
-    called = true;
-    instantiate(bytes, imports, instantiateOptions).then((t) => {
-      settle.resolve(t);
-      successCallback(t.instance, t.module);
-    }, settle.reject);
-    // The glue's contract: an empty object means "asynchronous, wait for the callback".
-    return {};
-  };
-  return { instantiateWasm, traced };
+  return instantiateWasmOnce((imports) => instantiate(bytes, imports, instantiateOptions));
 }
 
 /**

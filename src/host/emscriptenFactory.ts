@@ -1,6 +1,7 @@
 /**
- * Running an Emscripten module factory with a tracing `Module.instantiateWasm`: shared by the
- * Node route (emscripten.ts) and the browser's (src/browser/emscripten.ts). Engine-free.
+ * A tracing `Module.instantiateWasm` for Emscripten glue, and running a module factory with it:
+ * shared by the Node route (emscripten.ts) and the browser's (src/browser/emscripten.ts).
+ * Engine-free.
  */
 import { TracingSetupError } from './errors.js';
 import type { TracedInstance } from './tracedModule.js';
@@ -14,6 +15,28 @@ export interface EmscriptenTracing {
   ) => Record<string, never>;
   /** Settles after the glue asked for the instance: the traced instance, or why it failed. */
   readonly traced: Promise<TracedInstance>;
+}
+
+/**
+ * The glue's side of `Module.instantiateWasm`, for one instance: hands `instantiate` the imports
+ * the glue built, calls the glue back with the traced instance, and settles `traced` either way.
+ * How the bytes are found and instrumented is the caller's (`instantiate`).
+ */
+export function instantiateWasmOnce(instantiate: (imports: WebAssembly.Imports) => Promise<TracedInstance>): EmscriptenTracing {
+  let settle!: { resolve: (t: TracedInstance) => void; reject: (e: unknown) => void };
+  const traced = new Promise<TracedInstance>((resolve, reject) => (settle = { resolve, reject }));
+  let called = false;
+  const instantiateWasm: EmscriptenTracing['instantiateWasm'] = (imports, successCallback) => {
+    if (called) throw new TracingSetupError('this instantiateWasm was already used: make one per module instance');
+    called = true;
+    instantiate(imports).then((t) => {
+      settle.resolve(t);
+      successCallback(t.instance, t.module);
+    }, settle.reject);
+    // The glue's contract: an empty object means "asynchronous, wait for the callback".
+    return {};
+  };
+  return { instantiateWasm, traced };
 }
 
 /**
