@@ -1,45 +1,82 @@
 // === The blocks table: live blocks, ptr → (size, traceback id) ===
 //
-// Open addressing with linear probing over BLOCKS region slots; the home slot of a pointer is
-// SLOT(HASHPTR(ptr), cap) (fastrange, so the capacity need not be a power of two and the table
-// can grow by less than 2×). Deletion is by backward shift: the entries after the hole that
-// may move back do, so no tombstones exist and every probe stops at the first empty slot.
+// Open addressing over groups of 8 slots. A pointer's home group is SLOT(HASHPTR(ptr), groups)
+// (fastrange, so the table can grow by less than 2×); it goes in the first group from home on
+// (cyclically) that has an empty slot. One SIMD compare of the group's 8 pointers finds a key
+// or an empty slot, so the common operations (insert, lookup and delete of a block that sits
+// in its home group) run no loop whose length depends on the data: on churn, the unpredictable
+// probe and backward-shift loops of plain linear probing were the table's main cost (branch
+// misses, docs/bench.md).
 //
-// ╒══════════════ Blocks table entry (BLOCK_ENTRY = 12 bytes) ══════════════╕
-//    3                   2                   1
-//  1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
-// ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┤
-// │                   ptr: address in the target, 0 = empty slot   │ +0
-// ├─────────────────────────────────────────────────────────────────┤
-// │                   size: bytes requested                         │ +4
-// ├─────────────────────────────────────────────────────────────────┤
-// │                   traceback id                                  │ +8
-// └─────────────────────────────────────────────────────────────────┘
-// The region holds blocksCap entries back to back; liveBlocks of them are occupied.
+// Each group has an overflow count (after the groups, one byte a group): how many live keys
+// probed past it because it was full (as folly's F14). A lookup stops at the first group whose
+// count is 0; a delete just empties its slot and, if the key lived away from home, decrements
+// the counts of the groups it passed. No tombstones, no shifting. A count that reaches 255
+// sticks there (it is never decremented) until the next rehash: lookups then go on one group
+// further than needed, never stop too early.
+//
+// ╒═════════════════ Group (GROUP_BYTES = 96 bytes, 8 slots) ═════════════════╕
+//    +0   ptr[0..8]        u32 × 8   address in the target, 0 = empty slot
+//   +32   size[0..8]       u32 × 8   bytes requested
+//   +64   traceback[0..8]  u32 × 8   traceback id
+// └───────────────────────────────────────────────────────────────────────────┘
+// The region holds blocksCap / 8 groups back to back, then one overflow byte per group (padded
+// to 16). A slot is named by the address of its ptr field ("entry"): its size is at entry + 32,
+// its traceback id at entry + 64. liveBlocks slots are occupied.
 
 import {
-  GET32, SET32, GETREGIONPTR, GETREGIONBYTES, SETREGION, SLOT, MUSTGROW,
-  GROWN_SLOTS_PER_ENTRY, R_BLOCKS, H_BLOCKS_CAP, H_LIVE_BLOCKS,
+  GET32, SET32, GETREGIONPTR, GETREGIONBYTES, SETREGION, SLOT, H_BLOCKS_CAP, H_LIVE_BLOCKS, R_BLOCKS,
 } from "./layout";
 import { placeRegion } from "./regions";
 
 // @ts-ignore: decorator
-@inline export const BLOCK_ENTRY: usize = 12;
+@inline export const GROUP_SLOTS: u32 = 8;
+// @ts-ignore: decorator
+@inline export const GROUP_BYTES: usize = 96;
 // @ts-ignore: decorator
 @inline export const E_PTR: usize = 0;
 // @ts-ignore: decorator
-@inline export const E_SIZE: usize = 4;
+@inline export const E_SIZE: usize = 32;
 // @ts-ignore: decorator
-@inline export const E_TRACEBACK: usize = 8;
+@inline export const E_TRACEBACK: usize = 64;
+/** An overflow count that has reached this value is never decremented. */
+// @ts-ignore: decorator
+@inline const STUCK: u32 = 255;
 
 /** Slots of a fresh table (start, clearTraces). */
 // @ts-ignore: decorator
 @inline export const BLOCKS_MIN_CAP: u32 = 64;
 
+// Grown before an insertion would fill more than 7/10 of the slots; a grown table has 25 slots
+// for every 13 blocks (0.52 full), rounded up to whole groups. A slot costs 12 bytes plus 1/8 of
+// an overflow byte, so a block costs at most 12.125 × 25/13 ≈ 23.3 bytes after a growth.
+// @ts-ignore: decorator
+@inline const LOAD_NUM: u64 = 7;
+// @ts-ignore: decorator
+@inline const LOAD_DEN: u64 = 10;
+// @ts-ignore: decorator
+@inline const GROWN_SLOTS: u64 = 25;
+// @ts-ignore: decorator
+@inline const GROWN_BLOCKS: u64 = 13;
+
 /** Hash of a block pointer: Fibonacci hashing, whose high bits SLOT takes. */
 // @ts-ignore: decorator
 @inline function HASHPTR(ptr: u32): u32 {
   return ptr * 0x9E3779B1;
+}
+
+/** Bytes of a region of `groups` groups and their overflow counts. */
+// @ts-ignore: decorator
+@inline export function BLOCKS_REGION_BYTES(groups: u32): usize {
+  return <usize>groups * GROUP_BYTES + ((<usize>groups + 15) & ~15);
+}
+
+/** Bit i set iff slot i of the group at `g` holds `key` (key 0: iff slot i is empty). */
+// @ts-ignore: decorator
+@inline function MATCH(g: usize, key: u32): u32 {
+  let k = i32x4.splat(key);
+  return <u32>i32x4.bitmask(i32x4.eq(v128.load(g), k))
+    | (<u32>i32x4.bitmask(i32x4.eq(v128.load(g, 16), k)) << 4);
 }
 
 /** Gets the pointer of an entry (0: empty). */
@@ -68,87 +105,133 @@ import { placeRegion } from "./regions";
   store<u32>(e, traceback, E_TRACEBACK);
 }
 
-/**
- * Probes for `ptr`: returns its entry if it is live, otherwise the empty slot where it would go.
- * The table must have a region (cap > 0).
- */
+/** The group after group `g` of `groups`, cyclically. */
 // @ts-ignore: decorator
-@inline export function probeBlock(ptr: u32): usize {
-  let base = GETREGIONPTR(R_BLOCKS);
-  let cap = GET32(H_BLOCKS_CAP);
-  let limit = base + <usize>cap * BLOCK_ENTRY;
-  let e = base + <usize>SLOT(HASHPTR(ptr), cap) * BLOCK_ENTRY;
-  while (true) {
-    let k = GETPTR(e);
-    if (k == ptr || k == 0) return e;
-    e += BLOCK_ENTRY;
-    if (e == limit) e = base;
-  }
+@inline function NEXT(g: u32, groups: u32): u32 {
+  return g + 1 == groups ? 0 : g + 1;
 }
 
 /** Returns the entry of live block `ptr`, or 0 when it is not traced (or ptr is 0). */
-export function findBlock(ptr: u32): usize {
-  if (ptr == 0 || GET32(H_BLOCKS_CAP) == 0) return 0;
-  let e = probeBlock(ptr);
-  return GETPTR(e) == ptr ? e : 0;
-}
-
-/** Puts a new entry in the empty slot `e` (from probeBlock). */
 // @ts-ignore: decorator
-@inline export function insertAt(e: usize, ptr: u32, size: u32, traceback: u32): void {
-  SETENTRY(e, ptr, size, traceback);
-  SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
-}
-
-/** Empties entry `e` and shifts back the entries of its probe run that may move, keeping runs unbroken. */
-// @ts-ignore: decorator
-@inline export function removeAt(e: usize): void {
-  let base = GETREGIONPTR(R_BLOCKS);
+@inline export function findBlock(ptr: u32): usize {
   let cap = GET32(H_BLOCKS_CAP);
-  let bytes = <usize>cap * BLOCK_ENTRY;
-  let limit = base + bytes;
-  let hole = e;
-  let next = e;
-  while (true) {
-    next += BLOCK_ENTRY;
-    if (next == limit) next = base;
-    let k = GETPTR(next);
-    if (k == 0) break;
-    // The entry at `next` may fill the hole iff its home is not cyclically in (hole, next]:
-    // its distance from home is at least the distance from the hole.
-    let home = base + <usize>SLOT(HASHPTR(k), cap) * BLOCK_ENTRY;
-    let fromHome = next >= home ? next - home : next + bytes - home;
-    let fromHole = next >= hole ? next - hole : next + bytes - hole;
-    // Branch-free (which entries move is unpredictable): when it does not move, the hole gets
-    // its own contents back.
-    let moves = fromHome >= fromHole;
-    SETENTRY(hole, select<u32>(k, GETPTR(hole), moves),
-      select<u32>(GETSIZE(next), GETSIZE(hole), moves),
-      select<u32>(GETTRACEBACK(next), GETTRACEBACK(hole), moves));
-    hole = select<usize>(next, hole, moves);
-  }
-  store<u32>(hole, 0, E_PTR);
-  SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) - 1);
+  if (ptr == 0 || cap == 0) return 0;
+  let base = GETREGIONPTR(R_BLOCKS);
+  let groups = cap >> 3;
+  let g = SLOT(HASHPTR(ptr), groups);
+  let at = base + <usize>g * GROUP_BYTES;
+  let m = MATCH(at, ptr);
+  if (m != 0) return at + (<usize>ctz<u32>(m) << 2);
+  if (load<u8>(base + <usize>groups * GROUP_BYTES + <usize>g) == 0) return 0;
+  return findPastHome(base, groups, g, ptr);
 }
 
-/** Moves every entry into a new region of `newCap` slots. False, changing nothing, if out of memory. */
+/** findBlock past the home group `home`, whose overflow count is not 0. */
+function findPastHome(base: usize, groups: u32, home: u32, ptr: u32): usize {
+  let overflow = base + <usize>groups * GROUP_BYTES;
+  let g = home;
+  // Bounded by `groups`: counts only stay non-zero around a full group, and a table is never full.
+  for (let i: u32 = 1; i < groups; ++i) {
+    g = NEXT(g, groups);
+    let at = base + <usize>g * GROUP_BYTES;
+    let m = MATCH(at, ptr);
+    if (m != 0) return at + (<usize>ctz<u32>(m) << 2);
+    if (load<u8>(overflow + <usize>g) == 0) return 0;
+  }
+  return 0;
+}
+
+/**
+ * Puts (ptr, size, traceback) in the first empty slot from ptr's home group on, counting an
+ * overflow in each full group it passes. ptr must not be in the table; there must be room.
+ */
+// @ts-ignore: decorator
+@inline function place(base: usize, groups: u32, ptr: u32, size: u32, traceback: u32): void {
+  let g = SLOT(HASHPTR(ptr), groups);
+  let at = base + <usize>g * GROUP_BYTES;
+  let empty = MATCH(at, 0);
+  if (empty != 0) {
+    SETENTRY(at + (<usize>ctz<u32>(empty) << 2), ptr, size, traceback);
+    return;
+  }
+  placePastHome(base, groups, g, ptr, size, traceback, 0);
+}
+
+/** place() for the rarer cases: `empty`, the home group `home`'s empty slots (0: it is full). */
+function placePastHome(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceback: u32, empty: u32): void {
+  let overflow = base + <usize>groups * GROUP_BYTES;
+  let g = home;
+  while (empty == 0) {
+    let c = <u32>load<u8>(overflow + <usize>g);
+    if (c < STUCK) store<u8>(overflow + <usize>g, <u8>(c + 1));
+    g = NEXT(g, groups);
+    empty = MATCH(base + <usize>g * GROUP_BYTES, 0);
+  }
+  SETENTRY(base + <usize>g * GROUP_BYTES + (<usize>ctz<u32>(empty) << 2), ptr, size, traceback);
+}
+
+/**
+ * The entry of `ptr` if it is live (left as it is: the caller replaces it); otherwise adds
+ * (ptr, size, traceback) and returns 0. reserveBlock must have made room. One pass serves both
+ * the lookup and the insertion: in the common case, one group.
+ */
+// @ts-ignore: decorator
+@inline export function upsertBlock(ptr: u32, size: u32, traceback: u32): usize {
+  let base = GETREGIONPTR(R_BLOCKS);
+  let groups = GET32(H_BLOCKS_CAP) >> 3;
+  let g = SLOT(HASHPTR(ptr), groups);
+  let at = base + <usize>g * GROUP_BYTES;
+  let found = MATCH(at, ptr);
+  if (found != 0) return at + (<usize>ctz<u32>(found) << 2);
+  let empty = MATCH(at, 0);
+  if (empty != 0 && load<u8>(base + <usize>groups * GROUP_BYTES + <usize>g) == 0) {
+    SETENTRY(at + (<usize>ctz<u32>(empty) << 2), ptr, size, traceback);
+    SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
+    return 0;
+  }
+  let e = findPastHome(base, groups, g, ptr);
+  if (e != 0) return e;
+  placePastHome(base, groups, g, ptr, size, traceback, empty);
+  SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
+  return 0;
+}
+
+/** Empties entry `e` (from findBlock), whose block is `ptr`. */
+// @ts-ignore: decorator
+@inline export function removeAt(e: usize, ptr: u32): void {
+  store<u32>(e, 0, E_PTR);
+  SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) - 1);
+  let base = GETREGIONPTR(R_BLOCKS);
+  let groups = GET32(H_BLOCKS_CAP) >> 3;
+  let home = SLOT(HASHPTR(ptr), groups);
+  let g = <u32>((e - base) / GROUP_BYTES);
+  if (g != home) uncountOverflows(base, groups, home, g);
+}
+
+/** A key that lived in group `at` away from its `home` left: the groups it passed count one fewer. */
+function uncountOverflows(base: usize, groups: u32, home: u32, at: u32): void {
+  let overflow = base + <usize>groups * GROUP_BYTES;
+  for (let g = home; g != at; g = NEXT(g, groups)) {
+    let c = <u32>load<u8>(overflow + <usize>g);
+    if (c < STUCK) store<u8>(overflow + <usize>g, <u8>(c - 1));
+  }
+}
+
+/** Moves every entry into a new region of `newCap` slots (a multiple of 8). False, changing nothing, if out of memory. */
 function rehashBlocks(newCap: u32): bool {
-  let newBytes = <usize>newCap * BLOCK_ENTRY;
+  let groups = newCap >> 3;
+  let newBytes = BLOCKS_REGION_BYTES(groups);
   let fresh = placeRegion(newBytes);
   if (fresh == 0) return false;
   memory.fill(fresh, 0, newBytes);
   let old = GETREGIONPTR(R_BLOCKS);
-  let oldLimit = old + GETREGIONBYTES(R_BLOCKS);
-  let limit = fresh + newBytes;
-  for (let s = old; s < oldLimit; s += BLOCK_ENTRY) {
-    let k = GETPTR(s);
-    if (k == 0) continue;
-    let e = fresh + <usize>SLOT(HASHPTR(k), newCap) * BLOCK_ENTRY;
-    while (GETPTR(e) != 0) {
-      e += BLOCK_ENTRY;
-      if (e == limit) e = fresh;
+  let oldGroups = GET32(H_BLOCKS_CAP) >> 3;
+  for (let i: u32 = 0; i < oldGroups; ++i) {
+    let at = old + <usize>i * GROUP_BYTES;
+    for (let s: usize = 0; s < <usize>GROUP_SLOTS << 2; s += 4) {
+      let k = GETPTR(at + s);
+      if (k != 0) place(fresh, groups, k, GETSIZE(at + s), GETTRACEBACK(at + s));
     }
-    SETENTRY(e, k, GETSIZE(s), GETTRACEBACK(s));
   }
   SETREGION(R_BLOCKS, fresh, newBytes);
   SET32(H_BLOCKS_CAP, newCap);
@@ -163,8 +246,16 @@ function rehashBlocks(newCap: u32): bool {
 @inline export function reserveBlock(): bool {
   let live = GET32(H_LIVE_BLOCKS);
   let cap = GET32(H_BLOCKS_CAP);
-  if (!MUSTGROW(live, cap)) return true;
-  return rehashBlocks(max<u32>(BLOCKS_MIN_CAP, (live + 1) * GROWN_SLOTS_PER_ENTRY));
+  if ((<u64>live + 1) * LOAD_DEN <= <u64>cap * LOAD_NUM) return true;
+  return growBlocks(live + 1);
+}
+
+/** Rehashes into a table 0.52 full with `count` blocks. */
+function growBlocks(count: u32): bool {
+  let slots = (<u64>count * GROWN_SLOTS + GROWN_BLOCKS - 1) / GROWN_BLOCKS;
+  slots = (slots + <u64>GROUP_SLOTS - 1) & ~(<u64>GROUP_SLOTS - 1);
+  if (slots > 0xFFFFFFF8) return false;
+  return rehashBlocks(max<u32>(BLOCKS_MIN_CAP, <u32>slots));
 }
 
 /** Gives the table a fresh, empty region of BLOCKS_MIN_CAP slots. False if out of memory. */
@@ -178,30 +269,39 @@ export function initBlocks(): bool {
 /** Visits the live entries, for checks: returns the number found (must equal liveBlocks). */
 export function countBlocks(): u32 {
   let base = GETREGIONPTR(R_BLOCKS);
-  let limit = base + GETREGIONBYTES(R_BLOCKS);
+  let slots = GET32(H_BLOCKS_CAP);
   let n: u32 = 0;
-  for (let e = base; e < limit; e += BLOCK_ENTRY) if (GETPTR(e) != 0) ++n;
+  for (let s: u32 = 0; s < slots; ++s) {
+    if (GETPTR(base + <usize>(s >> 3) * GROUP_BYTES + (<usize>(s & 7) << 2)) != 0) ++n;
+  }
   return n;
 }
 
 /**
- * Checks the probing invariant, for tests: every live entry is reachable from its home slot
- * without crossing an empty slot. Returns the number of entries that are not.
+ * Checks the probing invariant, for tests: every live entry is found by findBlock, and every
+ * overflow count is the number of live keys that passed its group (or stuck at 255). `scratch` is room for blocksCap / 8 u32s. Returns the number of violations.
  */
-export function misplacedBlocks(): u32 {
+export function misplacedBlocks(scratch: usize): u32 {
   let base = GETREGIONPTR(R_BLOCKS);
-  let cap = GET32(H_BLOCKS_CAP);
-  let limit = base + <usize>cap * BLOCK_ENTRY;
+  let groups = GET32(H_BLOCKS_CAP) >> 3;
+  let overflow = base + <usize>groups * GROUP_BYTES;
+  memory.fill(scratch, 0, <usize>groups << 2);
   let bad: u32 = 0;
-  for (let e = base; e < limit; e += BLOCK_ENTRY) {
-    let k = GETPTR(e);
-    if (k == 0) continue;
-    let s = base + <usize>SLOT(HASHPTR(k), cap) * BLOCK_ENTRY;
-    while (s != e) {
-      if (GETPTR(s) == 0) { ++bad; break; }
-      s += BLOCK_ENTRY;
-      if (s == limit) s = base;
+  for (let i: u32 = 0; i < groups; ++i) {
+    let at = base + <usize>i * GROUP_BYTES;
+    for (let s: usize = 0; s < <usize>GROUP_SLOTS << 2; s += 4) {
+      let k = GETPTR(at + s);
+      if (k == 0) continue;
+      if (findBlock(k) != at + s) ++bad;
+      for (let g = SLOT(HASHPTR(k), groups); g != i; g = NEXT(g, groups)) {
+        store<u32>(scratch + (<usize>g << 2), load<u32>(scratch + (<usize>g << 2)) + 1);
+      }
     }
+  }
+  for (let g: u32 = 0; g < groups; ++g) {
+    let want = load<u32>(scratch + (<usize>g << 2));
+    let have = <u32>load<u8>(overflow + <usize>g);
+    if (have != want && have != STUCK) ++bad;
   }
   return bad;
 }

@@ -151,7 +151,7 @@
 @inline export const MAGIC: u32 = 0x31544D54;
 /** Bumped whenever an offset or a record layout in this file changes. */
 // @ts-ignore: decorator
-@inline export const LAYOUT_VERSION: u32 = 2;
+@inline export const LAYOUT_VERSION: u32 = 3;
 
 // Regions, by index into the header's region table.
 
@@ -337,9 +337,9 @@ export let freeFilter: i32 = 0;
   return <u32>((<u64>hash * <u64>cap) >> 32);
 }
 
-// Both tables are open-addressing with linear probing and are grown before an insertion would
-// fill more than LOAD_NUM/LOAD_DEN of their slots; a grown table is sized to be GROWN_LOAD full.
-// So a table is between 1/2 and 7/10 full: 12-byte block entries cost 17 to 24 bytes a block.
+// The intern index (tracebacks.ts) is open-addressing with linear probing, grown before an
+// insertion would fill more than LOAD_NUM/LOAD_DEN of its slots to GROWN_SLOTS_PER_ENTRY slots
+// an entry: between 1/2 and 7/10 full. The blocks table has its own policy (blocks.ts).
 
 // @ts-ignore: decorator
 @inline export const LOAD_NUM: u64 = 7;

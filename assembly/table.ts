@@ -34,8 +34,7 @@ import {
 } from "./layout";
 import { setGrowable, releaseRegions, bytesInUse } from "./regions";
 import {
-  probeBlock, findBlock as findBlockEntry, insertAt, removeAt, reserveBlock, initBlocks,
-  GETPTR, GETSIZE, SETENTRY,
+  findBlock as findBlockEntry, upsertBlock, removeAt, reserveBlock, initBlocks, GETSIZE, SETENTRY,
 } from "./blocks";
 import { internStack, internStack1, initTracebacks, forgetLastTraceback, tracebackAddress as recordOf } from "./tracebacks";
 import { SAMPLED, sampleWeight, seedSampler, freshCountdown } from "./sampler";
@@ -123,14 +122,13 @@ function uncountInFreeBucket(ptr: u32): void {
 /** Traces block `ptr`; room must have been reserved. A live entry for `ptr` (a missed free) is replaced. */
 // @ts-ignore: decorator
 @inline function addTrace(ptr: u32, size: u32, traceback: u32, flags: u32): void {
-  let e = probeBlock(ptr);
-  if (GETPTR(e) == ptr) {
+  let e = upsertBlock(ptr, size, traceback);
+  if (e != 0) {
     subtractBytes(GETSIZE(e), flags);
     SETENTRY(e, ptr, size, traceback);
     COUNT(H_REPLACED);
-  } else {
-    insertAt(e, ptr, size, traceback);
-    if (flags & SAMPLING) countInFreeBucket(ptr);
+  } else if (flags & SAMPLING) {
+    countInFreeBucket(ptr);
   }
   COUNT(H_ALLOCATIONS);
   addBytes(size, flags);
@@ -145,7 +143,7 @@ function uncountInFreeBucket(ptr: u32): void {
     return;
   }
   subtractBytes(GETSIZE(e), flags);
-  removeAt(e);
+  removeAt(e, ptr);
   if (flags & SAMPLING) uncountInFreeBucket(ptr);
   COUNT(H_FREES);
 }

@@ -1,7 +1,7 @@
 /**
  * The memory layout of the trace table (build/tracetable.wasm), as the host reads it.
  *
- * This file mirrors assembly/layout.ts (header), assembly/blocks.ts (blocks table entry) and
+ * This file mirrors assembly/layout.ts (header), assembly/blocks.ts (blocks table groups) and
  * assembly/tracebacks.ts (traceback record); the box diagrams are there. The table writes
  * `magic` and `version` into its header and `checkHeader` refuses a table whose layout differs,
  * so a change on one side without the other fails loudly at instantiation.
@@ -13,7 +13,7 @@ export const FRAMES = 16;
 /** "TMT1" as a little-endian u32, at offset 0 of the header. */
 export const MAGIC = 0x31544d54;
 /** Layout version the host understands (assembly/layout.ts LAYOUT_VERSION). */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** Byte offsets of the header fields, from the address returned by the `layout` export. */
 export const Header = {
@@ -65,8 +65,12 @@ export const REGION_SIZE = 8;
 /** Bits of the header's flags word. */
 export const Flag = { tracing: 1, oomStopped: 2, sampling: 4, reallocZeroFrees: 8 } as const;
 
-/** Blocks table entry: ptr (0 = empty slot), size, traceback id; 12 bytes. */
-export const BlockEntry = { ptr: 0, size: 4, traceback: 8, bytes: 12 } as const;
+/**
+ * Blocks table: groups of `slots` slots, `bytes` each, with the slots' ptrs (0 = empty slot),
+ * then their sizes, then their traceback ids. An entry address (what `findBlock` returns) is
+ * that of a ptr field; its size is `size` bytes further, its traceback id `traceback` bytes.
+ */
+export const BlockGroup = { slots: 8, bytes: 96, ptr: 0, size: 32, traceback: 64 } as const;
 
 /** Traceback record in the arena: total, nframe, then nframe site ids. */
 export const TracebackRecord = { total: 0, nframe: 4, frames: 8 } as const;

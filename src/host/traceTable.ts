@@ -11,7 +11,7 @@
  * reached by a dynamic import).
  */
 import {
-  FRAMES, Header, Region, REGION_SIZE, Flag, BlockEntry, TracebackRecord, ResultCode, NO_LIMIT,
+  FRAMES, Header, Region, REGION_SIZE, Flag, BlockGroup, TracebackRecord, ResultCode, NO_LIMIT,
   HEADER_SIZE, readU64, checkHeader,
 } from './tableLayout.js';
 
@@ -432,7 +432,7 @@ export class TraceTable {
     if (entry === 0) return null;
     const w = this.words();
     const i = entry >>> 2;
-    return { size: w[i + (BlockEntry.size >>> 2)]!, tracebackId: w[i + (BlockEntry.traceback >>> 2)]! };
+    return { size: w[i + (BlockGroup.size >>> 2)]!, tracebackId: w[i + (BlockGroup.traceback >>> 2)]! };
   }
 
   /** The traceback with id `id` (ids come from lookup and readTraces). */
@@ -461,26 +461,29 @@ export class TraceTable {
     const tracePointers = new Uint32Array(live);
     const tracebacks: Array<RawTraceback | null> = new Array<RawTraceback | null>(tracebackCount).fill(null);
     const samplingInterval = this.u32(Header.flags) & Flag.sampling ? this.f64(Header.samplingInterval) : 0;
-    const [blocks, blocksBytes] = this.region(Region.blocks);
-    if (live === 0 || blocksBytes === 0) {
+    const [blocks] = this.region(Region.blocks);
+    const slots = this.u32(Header.blocksCap);
+    if (live === 0 || slots === 0) {
       return { tracebacks, traceTracebackIds, traceSizes, tracePointers, samplingInterval };
     }
     const [offsets] = this.region(Region.offsets);
     const [arena] = this.region(Region.arena);
-    const stride = BlockEntry.bytes >>> 2;
-    const sizeAt = BlockEntry.size >>> 2;
-    const tbAt = BlockEntry.traceback >>> 2;
+    const sizeAt = BlockGroup.size >>> 2;
+    const tbAt = BlockGroup.traceback >>> 2;
     let k = 0;
-    for (let e = blocks >>> 2, end = (blocks + blocksBytes) >>> 2; e < end; e += stride) {
-      const ptr = w[e]!;
-      if (ptr === 0) continue;
-      const id = w[e + tbAt]!;
-      tracePointers[k] = ptr;
-      traceSizes[k] = w[e + sizeAt]!;
-      traceTracebackIds[k] = id;
-      k++;
-      if (tracebacks[id] === null) {
-        tracebacks[id] = TraceTable.decode(w, arena + w[(offsets >>> 2) + id]!);
+    const groupsEnd = (blocks + (slots / BlockGroup.slots) * BlockGroup.bytes) >>> 2;
+    for (let g = blocks >>> 2; g < groupsEnd; g += BlockGroup.bytes >>> 2) {
+      for (let e = g; e < g + BlockGroup.slots; e++) {
+        const ptr = w[e]!;
+        if (ptr === 0) continue;
+        const id = w[e + tbAt]!;
+        tracePointers[k] = ptr;
+        traceSizes[k] = w[e + sizeAt]!;
+        traceTracebackIds[k] = id;
+        k++;
+        if (tracebacks[id] === null) {
+          tracebacks[id] = TraceTable.decode(w, arena + w[(offsets >>> 2) + id]!);
+        }
       }
     }
     if (k !== live) throw new Error(`trace table inconsistent: ${k} entries in the blocks table, header says ${live}`);
