@@ -24,6 +24,7 @@ import {
   getExpressionId,
   type Ref,
 } from './binaryenRaw.js';
+import { readBinary } from './binaryenFeatures.js';
 import { addShadowStack } from './shadowStack.js';
 import { G_BASE, G_MASK, addTracerGlobalsAndImports } from './shadowStackGlobals.js';
 import { INIT_EXPORT, MAX_FRAMES, SLOT_BLOCK_BYTES, SLOT_BYTES_EXPORT, UNTRACED_EXPORT_PREFIX } from './abi.js';
@@ -41,26 +42,6 @@ import { readWasmModule } from '../symbols/index.js';
 
 const CALL = expressionId('Call');
 const CALL_INDIRECT = expressionId('CallIndirect');
-
-/**
- * Features the instrumenter reads and writes. Explicit, never Features.All: that makes
- * Binaryen emit encodings Node 20 rejects (DESIGN.md). Binaryen 132 asserts (and aborts its
- * whole instance) if bulk memory comes without BulkMemoryOpt, or reference types without
- * CallIndirectOverlong: they are the same proposals, split in two.
- */
-const FEATURES =
-  binaryen.Features.MutableGlobals |
-  binaryen.Features.NontrappingFPToInt |
-  binaryen.Features.SIMD128 |
-  binaryen.Features.BulkMemory |
-  binaryen.Features.BulkMemoryOpt |
-  binaryen.Features.CallIndirectOverlong |
-  binaryen.Features.SignExt |
-  binaryen.Features.ExceptionHandling |
-  binaryen.Features.TailCall |
-  binaryen.Features.ReferenceTypes |
-  binaryen.Features.Multivalue |
-  binaryen.Features.ExtendedConst;
 
 /** Options of `instrument`. */
 export interface InstrumentOptions {
@@ -125,8 +106,7 @@ export function instrument(original: Uint8Array, options: InstrumentOptions = {}
   const codeCalls = findCallInstructions(original);
   let module: binaryen.Module;
   try {
-    // The typings name this readBinaryWithFeatures; binaryen.js 132 has it as readBinary's second argument.
-    module = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(original, FEATURES);
+    module = readBinary(original);
   } catch (e) {
     const engine = whyInvalid(original);
     const binaryenSays = (e as Error).message;

@@ -19,6 +19,7 @@
  *      the table's memory starts now.
  */
 import binaryen from 'binaryen';
+import { FEATURES, readBinary } from './binaryenFeatures.js';
 import { rawFunction } from './binaryenRaw.js';
 import { InstrumentError } from './errors.js';
 import { Reader, customName, insertSection, nameBytes, readSections, uleb, vector, withVector, writeModule, type Section } from './wasmSections.js';
@@ -29,20 +30,6 @@ const getStart = rawFunction('GetStart');
 
 /** The table's memory, after the target's (binaryen names memories by index). */
 const TABLE_MEMORY = '1';
-
-const FEATURES =
-  binaryen.Features.MutableGlobals |
-  binaryen.Features.NontrappingFPToInt |
-  binaryen.Features.SIMD128 |
-  binaryen.Features.BulkMemory |
-  binaryen.Features.BulkMemoryOpt |
-  binaryen.Features.CallIndirectOverlong |
-  binaryen.Features.SignExt |
-  binaryen.Features.ExceptionHandling |
-  binaryen.Features.TailCall |
-  binaryen.Features.ReferenceTypes |
-  binaryen.Features.Multivalue |
-  binaryen.Features.ExtendedConst;
 
 // === The table module ===
 
@@ -211,7 +198,7 @@ export function mergeTraceTable(tracedBytes: Uint8Array, tableBytes: Uint8Array)
   }
   const tableSections = readSections(tableBytes);
   const shape = tableShape(tableSections);
-  const target0 = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(tracedBytes, FEATURES);
+  const target0 = readBinary(tracedBytes);
   let imports: TracerImports;
   try {
     imports = tracerImports(target0);
@@ -224,11 +211,8 @@ export function mergeTraceTable(tracedBytes: Uint8Array, tableBytes: Uint8Array)
     const exported = shape.exports.find((e) => e.kind === 3 && e.index === i);
     globalNames.set(i, (exported && imports.globals.get(exported.name)) ?? `tm$g${i}${exported ? `$${exported.name}` : ''}`);
   }
-  const table = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(nameTableModule(tableSections, shape, globalNames), FEATURES);
-  const target = (binaryen.readBinary as (data: Uint8Array, features: number) => binaryen.Module)(
-    addTableMemory(targetSections, shape),
-    FEATURES | binaryen.Features.MultiMemory,
-  );
+  const table = readBinary(nameTableModule(tableSections, shape, globalNames));
+  const target = readBinary(addTableMemory(targetSections, shape), FEATURES | binaryen.Features.MultiMemory);
   try {
     const copy = (expr: number): number => expressionCopy(expr, target.ptr);
     for (const name of imports.globals.values()) target.removeGlobal(name);
