@@ -6,8 +6,6 @@
  * `instantiateProbed` is the same for any other route (an Emscripten glue's instantiateWasm, a
  * wasm-bindgen glue): the caller runs the program, then asks for the report.
  */
-import v8 from 'node:v8';
-import { WASI } from 'node:wasi';
 import { SLOT_BYTES_EXPORT } from '../instrument/abi.js';
 import { isInstrumented } from '../instrument/siteTable.js';
 import { AllocatorProbe, LIFETIME_BOUNDS, SIZE_CLASS_BOUNDS, emptyBracketMs, type ProbeRecord } from './allocatorProbe.js';
@@ -16,21 +14,11 @@ import { attachTracer, compileTraced, type InstantiateOptions } from './instanti
 import { SiteFrames } from './siteFrames.js';
 import { TraceTable, type TableCounters } from './traceTable.js';
 import { engine } from './wasmApi.js';
-
-// Node's WASI crash on GC inside a fast API call (see wasiRunner.ts).
-v8.setFlagsFromString('--no-turbo-fast-api-calls');
+// wasiRunner.ts also turns off V8's fast API calls, before any WASI object exists (its header says why).
+import { newWasi, startWasi, type WasiProcessOptions } from './wasiRunner.js';
 
 /** Options of benchWasi. */
-export interface BenchOptions extends ProbeOptions {
-  /** argv[0] and the program's arguments. */
-  args?: string[];
-  env?: Record<string, string>;
-  /** Guest path → host path. */
-  preopens?: Record<string, string>;
-  /** File descriptors for the guest's stdio (default: this process's). */
-  stdin?: number;
-  stdout?: number;
-  stderr?: number;
+export interface BenchOptions extends ProbeOptions, WasiProcessOptions {
   /** Imports besides WASI's (by module name). */
   imports?: WebAssembly.Imports;
 }
@@ -199,26 +187,10 @@ export async function instantiateProbed(original: Uint8Array, imports: WebAssemb
 /** Instruments `original` with allocator hooks, runs it as a WASI command, and reports on its allocator. */
 export async function benchWasi(original: Uint8Array, options: BenchOptions = {}): Promise<AllocatorReport> {
   const name = options.moduleName ?? 'app.wasm';
-  const wasi = new WASI({
-    version: 'preview1',
-    args: options.args ?? [name],
-    env: options.env ?? {},
-    preopens: options.preopens ?? {},
-    returnOnExit: true,
-    stdin: options.stdin ?? 0,
-    stdout: options.stdout ?? 1,
-    stderr: options.stderr ?? 2,
-  });
+  const wasi = newWasi(options, name);
   const probed = await instantiateProbed(original, { ...options.imports, ...(wasi.getImportObject() as WebAssembly.Imports) }, options);
   const t0 = performance.now();
-  let exitCode: number;
-  try {
-    exitCode = wasi.start(probed.instance);
-  } catch (e) {
-    const stackOverflow = e instanceof RangeError && /call stack size/i.test(e.message);
-    if (!(e instanceof WebAssembly.RuntimeError) && !stackOverflow) throw e;
-    exitCode = 134; // as a native program killed by abort()
-  }
+  const { exitCode } = startWasi(wasi, probed.instance);
   return probed.report({ exitCode, wallMs: performance.now() - t0 });
 }
 

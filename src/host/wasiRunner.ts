@@ -13,22 +13,26 @@ import { instantiateTraced, type InstantiateOptions, type TracedInstance } from 
 
 v8.setFlagsFromString('--no-turbo-fast-api-calls');
 
-/** Options of runWasi. */
-export interface RunWasiOptions {
+/** How a WASI guest sees its process: arguments, environment, directories, stdio. */
+export interface WasiProcessOptions {
   /** argv[0] and the program's arguments. */
   args?: string[];
   env?: Record<string, string>;
   /** Guest path → host path. */
   preopens?: Record<string, string>;
+  /** File descriptors for the guest's stdio (default: this process's). */
+  stdin?: number;
+  stdout?: number;
+  stderr?: number;
+}
+
+/** Options of runWasi. */
+export interface RunWasiOptions extends WasiProcessOptions {
   /**
    * Frames per traceback (tracemalloc's nframe). Absent: `$WASM_TRACEMALLOC` if it is 1–16,
    * else 1 (a run always traces: the report at exit is what it is for).
    */
   nframe?: number;
-  /** File descriptors for the guest's stdio (default: this process's). */
-  stdin?: number;
-  stdout?: number;
-  stderr?: number;
   /** Name of the module for reports and snapshots. */
   moduleName?: string;
   /** Source root for relative file names. */
@@ -59,16 +63,7 @@ export interface WasiRunResult {
 export async function runWasi(original: Uint8Array, options: RunWasiOptions = {}): Promise<WasiRunResult> {
   // Read before anything else, so that a bad value fails before the program starts.
   const nframe = options.nframe ?? (nframeFromEnvironment() || 1);
-  const wasi = new WASI({
-    version: 'preview1',
-    args: options.args ?? [options.moduleName ?? 'app.wasm'],
-    env: options.env ?? {},
-    preopens: options.preopens ?? {},
-    returnOnExit: true,
-    stdin: options.stdin ?? 0,
-    stdout: options.stdout ?? 1,
-    stderr: options.stderr ?? 2,
-  });
+  const wasi = newWasi(options, options.moduleName ?? 'app.wasm');
   const traced = await instantiateTraced(original, wasi.getImportObject() as WebAssembly.Imports, {
     moduleName: options.moduleName,
     root: options.root,
@@ -79,17 +74,36 @@ export async function runWasi(original: Uint8Array, options: RunWasiOptions = {}
     instrument: options.instrument,
     cache: options.cache,
   });
-  let exitCode: number;
-  let trap: Error | null = null;
+  const { exitCode, trap } = startWasi(wasi, traced.instance);
+  const snapshot = traced.tracemalloc.takeSnapshot();
+  return { exitCode, snapshot, traced, trap };
+}
+
+/** A preview1 WASI for a command, as `options` say (argv[0] defaults to `name`); returns on exit instead of exiting. */
+export function newWasi(options: WasiProcessOptions, name: string): WASI {
+  return new WASI({
+    version: 'preview1',
+    args: options.args ?? [name],
+    env: options.env ?? {},
+    preopens: options.preopens ?? {},
+    returnOnExit: true,
+    stdin: options.stdin ?? 0,
+    stdout: options.stdout ?? 1,
+    stderr: options.stderr ?? 2,
+  });
+}
+
+/**
+ * Runs the command's `_start`: its exit code, or 134 and the trap when it trapped (as a native
+ * program killed by abort()). Any other exception is the host's and propagates.
+ */
+export function startWasi(wasi: WASI, instance: WebAssembly.Instance): { exitCode: number; trap: Error | null } {
   try {
-    exitCode = wasi.start(traced.instance);
+    return { exitCode: wasi.start(instance), trap: null };
   } catch (e) {
     // A stack overflow in Wasm is a RangeError in V8, not a RuntimeError: a trap all the same.
     const stackOverflow = e instanceof RangeError && /call stack size/i.test(e.message);
     if (!(e instanceof WebAssembly.RuntimeError) && !stackOverflow) throw e;
-    trap = e as Error;
-    exitCode = 134; // as a native program killed by abort()
+    return { exitCode: 134, trap: e as Error };
   }
-  const snapshot = traced.tracemalloc.takeSnapshot();
-  return { exitCode, snapshot, traced, trap };
 }
