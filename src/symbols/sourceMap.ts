@@ -10,6 +10,7 @@
 
 import sourceMap from 'source-map';
 import { isAbsolutePath, joinPath, normalizePath } from './paths.js';
+import { lastAtOrBefore } from './sorted.js';
 
 /** A source map as JSON-parsed (version 3). */
 export interface RawSourceMapLike {
@@ -96,18 +97,8 @@ export class WasmSourceMap {
 
   /** The mapping in effect at module offset `offset`, not looking below `lowerBound`. */
   lookup(offset: number, lowerBound: number): SourcePosition | undefined {
-    const o = this.offsets;
-    let lo = 0;
-    let hi = o.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (o[mid]! <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    if (found < 0 || o[found]! < lowerBound) return undefined;
+    const found = lastAtOrBefore(this.offsets, offset);
+    if (found < 0 || this.offsets[found]! < lowerBound) return undefined;
     const id = this.sourceIndex[found]!;
     if (id < 0 || this.lines[found] === 0) return undefined;
     return { source: this.sources[id]!, line: this.lines[found]!, column: this.columns[found]! };

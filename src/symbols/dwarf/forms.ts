@@ -1,5 +1,6 @@
-// Attribute forms (DWARF 5 §7.5.6): how many bytes a value takes and how to read it.
-// Shared by .debug_info DIEs and the v5 line table header's entry formats.
+// Attribute forms (DWARF 5 §7.5.6): how many bytes a value takes and how to read it; and a
+// unit's initial length. Shared by .debug_info (its units and DIEs) and .debug_line (its units
+// and the v5 header's entry formats).
 
 import { ByteReader, DecodeError, stringAt } from '../byteReader.js';
 import { DW_FORM } from './constants.js';
@@ -27,6 +28,23 @@ export interface FormContext {
   strOffsetsBase?: number;
   /** DW_AT_addr_base (v5); undefined until known. */
   addrBase?: number;
+}
+
+/**
+ * A unit's initial length (DWARF 5 §7.4), read at `r.pos`: 32 bits, or 0xffffffff and 64 bits in
+ * the 64-bit format. Gives the unit's offset size and where it ends; a reserved length, or a
+ * unit longer than what is left before `r.end`, is a DecodeError.
+ */
+export function readUnitLength(r: ByteReader): { offsetSize: 4 | 8; end: number } {
+  let offsetSize: 4 | 8 = 4;
+  let length = r.u32();
+  if (length === 0xffffffff) {
+    offsetSize = 8;
+    length = r.u64();
+  } else if (length >= 0xfffffff0) throw new DecodeError(`reserved unit length 0x${length.toString(16)}`);
+  const end = r.pos + length;
+  if (end > r.end) throw new DecodeError(`unit claims ${length} bytes, section has ${r.end - r.pos} left (truncated)`);
+  return { offsetSize, end };
 }
 
 /** A value as read: a number for constants, addresses, offsets, references and string *indexes*

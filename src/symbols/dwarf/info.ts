@@ -20,6 +20,7 @@
 // The frames innermost first are then (line row, dup), (chain[2].call, mk), (chain[1].call, main).
 
 import { ByteReader, DecodeError } from '../byteReader.js';
+import { lastAtOrBefore } from '../sorted.js';
 import { DW_AT, DW_FORM, DW_RLE, DW_TAG, DW_UT } from './constants.js';
 import {
   type DwarfSections,
@@ -27,6 +28,7 @@ import {
   type RawValue,
   addressAtIndex,
   readForm,
+  readUnitLength,
   resolveAddress,
   resolveString,
   skipForm,
@@ -180,14 +182,7 @@ export class DebugInfo {
       let next: number | undefined;
       try {
         const r = new ByteReader(info, offset, info.length);
-        let offsetSize: 4 | 8 = 4;
-        let length = r.u32();
-        if (length === 0xffffffff) {
-          offsetSize = 8;
-          length = r.u64();
-        } else if (length >= 0xfffffff0) throw new DecodeError(`reserved unit length 0x${length.toString(16)}`);
-        const end = r.pos + length;
-        if (end > info.length) throw new DecodeError(`unit claims ${length} bytes, section has ${info.length - r.pos} left (truncated)`);
+        const { offsetSize, end } = readUnitLength(r);
         next = end;
         const version = r.u16();
         if (version < 2 || version > 5) throw new DecodeError(`unsupported unit version ${version}`);
@@ -620,21 +615,6 @@ function numberOr0(v: RawValue): number {
 export function rangesContain(ranges: readonly number[], address: number): boolean {
   for (let i = 0; i < ranges.length; i += 2) if (address >= ranges[i]! && address < ranges[i + 1]!) return true;
   return false;
-}
-
-/** Index of the last of the sorted `starts` that is <= `address`, or -1. */
-function lastAtOrBefore(starts: ArrayLike<number>, address: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (starts[mid]! <= address) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
 }
 
 /**

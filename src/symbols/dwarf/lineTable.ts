@@ -20,9 +20,10 @@
 // every row of a unit that failed to decode. Each drop is counted in a warning.
 
 import { ByteReader, DecodeError } from '../byteReader.js';
+import { lastAtOrBefore } from '../sorted.js';
 import { joinPath } from '../paths.js';
 import { DW_LNCT, DW_LNE, DW_LNS } from './constants.js';
-import { type DwarfSections, type FormContext, readForm, resolveString } from './forms.js';
+import { type DwarfSections, type FormContext, readForm, readUnitLength, resolveString } from './forms.js';
 
 /**
  * One unit's header facts. File numbers are DWARF's (v2–4: from 1; v5: from 0); paths are joined
@@ -197,37 +198,20 @@ export class LineTable {
     const s = this.sequenceIndexAt(address);
     if (s < 0) return undefined;
     const first = this.seqFirstRow[s]!;
-    // last row in [first, first + count) with rowAddr <= address; rowAddr[first] <= address holds
-    let lo = first;
-    let hi = first + this.seqRowCount[s]! - 1;
-    const addrs = this.rowAddr;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (addrs[mid]! <= address) lo = mid;
-      else hi = mid - 1;
-    }
+    // The sequence's first row starts it, so one of its rows is at or before the address.
+    const row = lastAtOrBefore(this.rowAddr, address, first, first + this.seqRowCount[s]! - 1);
     return {
-      address: addrs[lo]!,
-      file: this.files[this.rowFile[lo]!]!,
-      line: this.rowLine[lo]!,
-      column: this.rowColumn[lo]!,
+      address: this.rowAddr[row]!,
+      file: this.files[this.rowFile[row]!]!,
+      line: this.rowLine[row]!,
+      column: this.rowColumn[row]!,
       unitOffset: this.units[this.seqUnit[s]!]!.offset,
     };
   }
 
   /** Index of the sequence with start ≤ address < end, or -1. */
   private sequenceIndexAt(address: number): number {
-    const starts = this.seqStart;
-    let lo = 0;
-    let hi = starts.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (starts[mid]! <= address) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = lastAtOrBefore(this.seqStart, address);
     return found >= 0 && address < this.seqEnd[found]! ? found : -1;
   }
 
@@ -333,16 +317,7 @@ class LineTableBuilder {
     let next: number | undefined;
     try {
       const r = new ByteReader(line, offset, line.length);
-      let offsetSize: 4 | 8 = 4;
-      let length = r.u32();
-      if (length === 0xffffffff) {
-        offsetSize = 8;
-        length = r.u64();
-      } else if (length >= 0xfffffff0) throw new DecodeError(`reserved unit length 0x${length.toString(16)}`);
-      const unitEnd = r.pos + length;
-      if (unitEnd > line.length) {
-        throw new DecodeError(`unit claims ${length} bytes, section has ${line.length - r.pos} left (truncated)`);
-      }
+      const { offsetSize, end: unitEnd } = readUnitLength(r);
       next = unitEnd;
       const ur = new ByteReader(line, r.pos, unitEnd);
       const header = this.parseHeader(ur, offsetSize, unitEnd, unit);
