@@ -8,6 +8,7 @@ import { AllocatorNotFoundError, type AllocatorShape, type AllocatorSpec } from 
 import { InstrumentError } from '../instrument/errors.js';
 import type { InstrumentOptions } from '../instrument/instrument.js';
 import { UsageError } from './errors.js';
+import { collect } from './optionValues.js';
 import { readInput } from './readInput.js';
 
 /** The parsed allocator options. */
@@ -17,10 +18,6 @@ export interface AllocatorOptions {
   calloc: string[];
   realloc: string[];
   glue?: string;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** Adds --malloc, --free, --calloc, --realloc and --glue to `command`. */

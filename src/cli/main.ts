@@ -13,6 +13,7 @@ import { exportCommand, reportCommand } from './exportCommand.js';
 import { benchCommand } from './benchCommand.js';
 import { isUserError, userErrorMessage } from './errors.js';
 import { withAllocatorOptions } from './allocatorOptions.js';
+import { collect } from './optionValues.js';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -26,10 +27,6 @@ function frameCount(value: string): number {
     throw new InvalidArgumentError(`expected 1 to 16 (the frames compiled into an instrumented module), got "${value}"`);
   }
   return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function nonNegativeInteger(value: string): number {
