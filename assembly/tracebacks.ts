@@ -100,13 +100,32 @@ export function tracebackAddress(id: u32): usize {
   return id < GET32(H_TRACEBACK_COUNT) ? RECORD(id) : 0;
 }
 
-/** Hash of (total, scratch[0..n)): a multiply-rotate per frame and murmur3's finalizer. */
+/** One multiply-rotate round of a hash lane. */
+// @ts-ignore: decorator
+@inline function MIX(h: u32, word: u32): u32 {
+  return rotl<u32>(h ^ word, 13) * 0x85EBCA6B;
+}
+
+/**
+ * Hash of (total, scratch[0..n)), the scratch words from n up to the next multiple of 4 being
+ * 0: four lanes, one multiply-rotate round per four frames each, then murmur3's finalizer.
+ * Independent lanes, not one chain of n rounds: a traceback that misses the last-traceback
+ * cache is hashed on every allocation, and a chain's latency is its length.
+ */
 function hashScratch(total: u32, n: u32): u32 {
-  let frames = ROOT + H_SCRATCH;
-  let h: u32 = (total * 0x9E3779B1) ^ n;
-  for (let i: u32 = 0; i < n; ++i) {
-    h = rotl<u32>(h ^ load<u32>(frames + (<usize>i << 2)), 13) * 0x85EBCA6B;
+  let s = ROOT + H_SCRATCH;
+  let a: u32 = (total * 0x9E3779B1) ^ n;
+  let b: u32 = 0x7F4A7C15;
+  let c: u32 = 0x94D049BB;
+  let d: u32 = 0x2545F491;
+  let end = <usize>((n + 3) & ~3) << 2;
+  for (let i: usize = 0; i < end; i += 16) {
+    a = MIX(a, load<u32>(s + i));
+    b = MIX(b, load<u32>(s + i, 4));
+    c = MIX(c, load<u32>(s + i, 8));
+    d = MIX(d, load<u32>(s + i, 12));
   }
+  let h = a ^ rotl<u32>(b, 8) ^ rotl<u32>(c, 16) ^ rotl<u32>(d, 24);
   h ^= h >> 16; h *= 0x85EBCA6B;
   h ^= h >> 13; h *= 0xC2B2AE35;
   h ^= h >> 16;
@@ -165,7 +184,7 @@ function probeIndex(h: u32, total: u32, n: u32): usize {
 }
 
 /**
- * Returns the id of traceback (total, scratch[0..n)), adding it if it is new; -1 when adding
+ * Returns the id of traceback (total, scratch[0..n)) (scratch 0 from n to the next multiple of 4), adding it if it is new; -1 when adding
  * it needed memory that could not be had (nothing is changed then). 1 ≤ n ≤ FRAMES, n ≤ total.
  */
 export function internScratch(total: u32, n: u32): i32 {
@@ -260,7 +279,8 @@ export function internScratch(total: u32, n: u32): i32 {
 
 /** The cache-miss path of internStack1 (nframe 1): interns (total, [f0]) and caches it. */
 function internOne(total: u32, f0: u32): i32 {
-  store<u32>(ROOT + H_SCRATCH, f0);
+  let s = ROOT + H_SCRATCH;
+  store<u32>(s, f0); store<u32>(s, 0, 4); store<u32>(s, 0, 8); store<u32>(s, 0, 12);
   let id = internScratch(total, 1);
   if (id >= 0) {
     cacheId = id; cacheTotal = total;
