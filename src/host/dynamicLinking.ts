@@ -8,8 +8,10 @@
  * wrapper), so each side module keeps its own shadow stack and site ids. Here the side module is
  * linked into the main module's tracer instead of getting one of its own:
  *
- *   - its `tracemalloc` imports are the main module's trace table, with its site ids moved past
- *     the main module's (and past earlier side modules'): one table, one snapshot, and the side
+ *   - its `tracemalloc` imports are the main module's trace table, through a small Wasm link
+ *     (assembly/sideLink.wat, build/sidelink.wasm) that moves its site ids past the main
+ *     module's (and past earlier side modules') and continues its tracebacks with the main
+ *     module's active call sites: one table, one snapshot, no JS per allocation, and the side
  *     module's frames symbolized with its own names and DWARF (LinkedSiteFrames);
  *   - its re-imported allocator (`env.malloc` behind the wrapper) is the main module's export
  *     called with the main module's reporting paused (`reportFrames` and `freeFilter` at 0 for
@@ -28,6 +30,7 @@
  * A side module that imports no allocator (a grammar without an allocating scanner) is loaded
  * untraced: it has no allocation of its own to attribute.
  */
+import { readFileSync } from 'node:fs';
 import { AllocatorNotFoundError, KNOWN_ALLOCATORS } from '../instrument/allocators.js';
 import { INIT_EXPORT, SLOT_BYTES_EXPORT, UNTRACED_EXPORT_PREFIX } from '../instrument/abi.js';
 import type { SiteTable } from '../instrument/siteTable.js';
@@ -45,7 +48,6 @@ import { instrumentCached } from './moduleCache.js';
 import { compileTracedWith } from './tracedModule.js';
 import { Reader, nameBytes, readSections, uleb, vector, withVector, writeModule } from '../instrument/wasmSections.js';
 import { TraceTable, type TracemallocImports } from './traceTable.js';
-import { FRAMES } from './tableLayout.js';
 import { engine } from './wasmApi.js';
 
 const UNKNOWN_FRAME = new Frame('<unknown>', 0);
@@ -151,8 +153,8 @@ interface MainModule {
   traced: TracedInstance;
   table: TraceTable;
   frames: LinkedSiteFrames;
-  /** The main module's call sites active now, most recent first (its shadow stack). */
-  stack: () => { frames: number[]; total: number };
+  /** The imports `main` of build/sidelink.wasm: the memory and the shadow-stack globals. */
+  link: WebAssembly.ModuleImports;
 }
 
 /** The main module's shadow-stack globals (src/instrument/shadowStackGlobals.ts), exported under these names. */
@@ -192,19 +194,32 @@ export function exportShadowStack(instrumented: Uint8Array): Uint8Array {
   return writeModule(sections);
 }
 
-/** Reads the main module's shadow stack: its active site ids, most recent first (at most 16), and their number. */
-function shadowStackReader(exports: WebAssembly.Exports, memory: WebAssembly.Memory): MainModule['stack'] {
-  const [depth, base, mask] = ['__tracemalloc_depth', '__tracemalloc_base', '__tracemalloc_mask'].map((n) => exports[n] as WebAssembly.Global);
-  return () => {
-    const d = depth!.value as number;
-    const b = base!.value as number;
-    const m = mask!.value as number;
-    const total = d >>> 2;
-    const words = new Uint32Array(memory.buffer);
-    const frames: number[] = [];
-    for (let i = 1; i <= Math.min(total, 16); i++) frames.push(words[(b | ((d - 4 * i) & m)) >>> 2]!);
-    return { frames, total };
+/** The main module's memory and exported shadow-stack globals, as build/sidelink.wasm imports them. */
+function mainLinkImports(exports: WebAssembly.Exports, memory: WebAssembly.Memory): WebAssembly.ModuleImports {
+  return {
+    memory,
+    depth: exports['__tracemalloc_depth'] as WebAssembly.Global,
+    base: exports['__tracemalloc_base'] as WebAssembly.Global,
+    mask: exports['__tracemalloc_mask'] as WebAssembly.Global,
   };
+}
+
+/** Where the compiled side-module link is: build/ at the package root (from src/host/ and dist/host/). */
+const sideLinkUrl = new URL('../../build/sidelink.wasm', import.meta.url);
+let sideLinkModule: WebAssembly.Module | undefined;
+
+/** build/sidelink.wasm, compiled once per process. */
+function sideLink(): WebAssembly.Module {
+  if (sideLinkModule === undefined) {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(readFileSync(sideLinkUrl));
+    } catch (err) {
+      throw new TracingSetupError(`cannot read the side-module link ${sideLinkUrl.pathname}: ${(err as Error).message} (build it with \`npm run build:table\`)`);
+    }
+    sideLinkModule = new engine.Module(bytes);
+  }
+  return sideLinkModule;
 }
 
 type LoadWebAssemblyModule = (binary: unknown, flags?: { loadAsync?: boolean }, libName?: string, ...rest: unknown[]) => unknown;
@@ -234,7 +249,7 @@ export function emscriptenDynamicTracing(options: EmscriptenDynamicTraceOptions)
     const result = attachTracer(instance, traced, table, instantiateOptions, nframe, frames);
     const memory = (imports.env as Record<string, unknown> | undefined)?.memory ?? instance.exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) throw new TracingSetupError('the main module neither imports env.memory nor exports memory: its shadow stack cannot be read');
-    main = { traced: result, table, frames, stack: shadowStackReader(instance.exports, memory) };
+    main = { traced: result, table, frames, link: mainLinkImports(instance.exports, memory) };
     return result;
   });
 
@@ -280,7 +295,7 @@ export function emscriptenDynamicTracing(options: EmscriptenDynamicTraceOptions)
         return [n, typeof direct === 'function' ? direct : pausedReporting(main!.table.imports, mainExports[n] as (...args: number[]) => number)];
       }),
     ) as Record<string, (...args: number[]) => number>;
-    const tracemallocImports = offsetSites(main.table.imports, base, main.stack);
+    const tracemallocImports = linkedTableImports(main, base);
     const record = (instance: WebAssembly.Instance): void => {
       initShadowStack(instance, name);
       main!.traced.tracemalloc.addShadowStackBytes((instance.exports[SLOT_BYTES_EXPORT] as () => number)());
@@ -347,44 +362,17 @@ function pausedReporting(table: TracemallocImports, allocator: (...args: number[
 }
 
 /**
- * The main table's imports for a side module: its site ids (0 = none) moved by `base`, then the
- * main module's active sites (the calls that led into the side module) after its own, so that
- * a traceback runs from the allocation in the side module down to the main module's entry.
+ * The main table's imports for a side module whose site i is the table's site `siteBase + i`:
+ * the reporting functions through an instance of build/sidelink.wasm, the rest as they are.
  */
-function offsetSites(table: TracemallocImports, base: number, mainStack: MainModule['stack']): TracemallocImports {
-  const joined = (total: number, frames: number[]): { total: number; frames: number[] } => {
-    const own = Math.min(total, frames.length);
-    const out = frames.slice(0, own).map((f) => (f === 0 ? 0 : f + base));
-    const main = mainStack();
-    for (const f of main.frames) {
-      if (out.length === FRAMES) break;
-      out.push(f);
-    }
-    while (out.length < FRAMES) out.push(0);
-    return { total: total + main.total, frames: out };
-  };
-  return {
-    alloc: (ptr, size, total, ...frames) => {
-      const j = joined(total!, frames);
-      table.alloc(ptr!, size!, j.total, ...j.frames);
-    },
-    alloc1: (ptr, size, total, f0) => {
-      const j = joined(total!, [f0!]);
-      table.alloc1(ptr!, size!, j.total, j.frames[0]!);
-    },
-    realloc: (old, ptr, size, total, ...frames) => {
-      const j = joined(total!, frames);
-      table.realloc(old!, ptr!, size!, j.total, ...j.frames);
-    },
-    realloc1: (old, ptr, size, total, f0) => {
-      const j = joined(total!, [f0!]);
-      table.realloc1(old!, ptr!, size!, j.total, j.frames[0]!);
-    },
-    free: table.free,
-    reportFrames: table.reportFrames,
-    sampleCountdown: table.sampleCountdown,
-    freeFilter: table.freeFilter,
-  };
+function linkedTableImports(main: MainModule, siteBase: number): TracemallocImports {
+  const table = main.table.imports;
+  const link = new engine.Instance(sideLink(), {
+    main: main.link,
+    link: { siteBase: new WebAssembly.Global({ value: 'i32', mutable: false }, siteBase) },
+    table: { alloc: table.alloc, alloc1: table.alloc1, realloc: table.realloc, realloc1: table.realloc1 },
+  }).exports as unknown as Pick<TracemallocImports, 'alloc' | 'alloc1' | 'realloc' | 'realloc1'>;
+  return { ...table, alloc: link.alloc, alloc1: link.alloc1, realloc: link.realloc, realloc1: link.realloc1 };
 }
 
 /** Takes the side module's shadow-stack block (from the main module's allocator, untraced). */

@@ -118,6 +118,10 @@ for (const name of Object.keys(SOURCES)) {
             const fromMain = frames.findIndex((f) => !f.filename.startsWith(`tree_sitter_${name}!`));
             assert.ok(fromMain > 0, `no main-module frame after the grammar's: ${t.traceback.format().join(' | ')}`);
             assert.ok(frames.slice(fromMain).every((f) => !f.filename.includes('!')), t.traceback.format().join(' | '));
+            // The depth counts both modules' frames; the kept ones are the nframe most recent.
+            const total = t.traceback.totalNframe!;
+            assert.ok(total > fromMain, `total ${total} counts no main-module frame`);
+            assert.equal(t.traceback.length, Math.min(total, 8), `kept frames of a ${total}-deep stack with nframe 8`);
             if (round === 1) t0Diagnostic ??= t.traceback.format().join(' | ');
           }
         }
