@@ -68,25 +68,31 @@ export function addTracerGlobalsAndImports(module: binaryen.Module, allocatorHoo
   );
 }
 
+/** Reads one of the shadow-stack globals (G_DEPTH, G_BASE, G_MASK): by default global.get. */
+export type StackRead = (global: typeof G_DEPTH | typeof G_BASE | typeof G_MASK) => number;
+
+const globalRead = (module: binaryen.Module): StackRead => (g) => module.global.get(g, binaryen.i32);
+
 /** `$tm_depth >> 2`: the true number of active frames (tracemalloc's total_nframe). */
-export function totalFrames(module: binaryen.Module): number {
-  return module.i32.shr_u(module.global.get(G_DEPTH, binaryen.i32), module.i32.const(2));
+export function totalFrames(module: binaryen.Module, read: StackRead = globalRead(module)): number {
+  return module.i32.shr_u(read(G_DEPTH), module.i32.const(2));
 }
 
 /** Address of the slot holding the byte counter `counter` (an expression). */
-export function slotAddress(module: binaryen.Module, counter: number): number {
-  return module.i32.or(
-    module.global.get(G_BASE, binaryen.i32),
-    module.i32.and(counter, module.global.get(G_MASK, binaryen.i32)),
-  );
+export function slotAddress(module: binaryen.Module, counter: number, read: StackRead = globalRead(module)): number {
+  return module.i32.or(read(G_BASE), module.i32.and(counter, read(G_MASK)));
 }
 
-/** The `count` most recent frames, most recent first: slots at depth-4, depth-8, ... */
-export function frameLoads(module: binaryen.Module, count = MAX_FRAMES): number[] {
+/**
+ * The `count` most recent frames, most recent first: slots at depth-4, depth-8, ... `read`
+ * gives the globals (the wrapper passes locals holding them: V8 reloads a global at every
+ * global.get, three loads a frame otherwise).
+ */
+export function frameLoads(module: binaryen.Module, count = MAX_FRAMES, read: StackRead = globalRead(module)): number[] {
   const loads: number[] = [];
   for (let i = 1; i <= count; i++) {
-    const counter = module.i32.sub(module.global.get(G_DEPTH, binaryen.i32), module.i32.const(4 * i));
-    loads.push(module.i32.load(0, 4, slotAddress(module, counter)));
+    const counter = module.i32.sub(read(G_DEPTH), module.i32.const(4 * i));
+    loads.push(module.i32.load(0, 4, slotAddress(module, counter, read)));
   }
   return loads;
 }

@@ -9,19 +9,19 @@
  *
  * Before:                                 After:
  *   (func $malloc (param $n i32)            (func $malloc$tm_orig (param $n i32) (result i32) ...body)
- *     (result i32) ...body)                 (func $malloc (param $n i32) (result i32) (local $r i32) (local $c f64)
+ *     (result i32) ...body)                 (func $malloc (param $n i32) (result i32) (local $r i32) (local $c f64) (local $f i32)
  *                                             (if (global.get $tm_guard)
  *                                               (then (return (call $malloc$tm_orig (local.get $n)))))
  *                                             (global.set $tm_guard (i32.const 1))
  *                                             (local.set $r (call $malloc$tm_orig (local.get $n)))
  *                                             (global.set $tm_guard (i32.const 0))
  *                                             (if (i32.and (i32.ne (local.get $r) (i32.const 0))
- *                                                          (i32.ne (global.get $tm_report_frames) (i32.const 0)))
+ *                                                          (i32.ne (local.tee $f (global.get $tm_report_frames)) (i32.const 0)))
  *                                               (then (if (f64.gt (local.tee $c (f64.sub
  *                                                           (global.get $tm_sample_countdown)
  *                                                           (f64.convert_i32_u (local.get $n)))) (f64.const 0))
  *                                                 (then (global.set $tm_sample_countdown (local.get $c)))  ;; not sampled
- *                                                 (else (if (i32.eq (global.get $tm_report_frames) (i32.const 1))
+ *                                                 (else (if (i32.eq (local.get $f) (i32.const 1))
  *                                                   (then (call $tm_import_alloc1 (local.get $r) (local.get $n) (total) f0))
  *                                                   (else (call $tm_import_alloc (local.get $r) (local.get $n) (total) f0..f15)))))))
  *                                             (local.get $r))
@@ -65,8 +65,12 @@ import {
   IMPORT_REALLOC1,
   IMPORT_ENTER_ALLOCATOR,
   IMPORT_LEAVE_ALLOCATOR,
+  G_DEPTH,
+  G_BASE,
+  G_MASK,
   frameLoads,
   totalFrames,
+  type StackRead,
 } from './shadowStackGlobals.js';
 
 /** AssemblyScript's OBJECT_OVERHEAD (std/assembly/rt/common.ts): a GC object's payload starts this far into its tlsf block. */
@@ -116,22 +120,38 @@ export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunct
   const original = allocator.name + ORIGINAL_SUFFIX;
   const params = binaryen.expandType(info.params);
   let wrapperRef: number;
-  let resultLocal: number;
-  let countdownLocal: number;
+  let locals: WrapperLocals;
   if (allocator.imported) {
     module.removeFunction(allocator.name);
     module.addFunctionImport(original, info.module!, info.base!, info.params, info.results);
-    wrapperRef = module.addFunction(allocator.name, info.params, info.results, [binaryen.i32, binaryen.f64], module.nop());
-    resultLocal = params.length;
-    countdownLocal = params.length + 1;
+    const i32 = binaryen.i32;
+    wrapperRef = module.addFunction(allocator.name, info.params, info.results, [i32, binaryen.f64, i32, i32, i32, i32], module.nop());
+    const n = params.length;
+    locals = { result: n, countdown: n + 1, frames: n + 2, depth: n + 3, base: n + 4, mask: n + 5 };
   } else {
     module.addFunction(original, info.params, info.results, info.vars, info.body);
     wrapperRef = ref;
-    resultLocal = functionAddVar(ref, binaryen.i32);
-    countdownLocal = functionAddVar(ref, binaryen.f64);
+    const add = (type: number): number => functionAddVar(ref, type);
+    locals = {
+      result: add(binaryen.i32), countdown: add(binaryen.f64), frames: add(binaryen.i32),
+      depth: add(binaryen.i32), base: add(binaryen.i32), mask: add(binaryen.i32),
+    };
   }
-  functionSetBody(wrapperRef, wrapperBody(module, allocator, original, params, info.results, resultLocal, countdownLocal, allocatorHooks));
+  functionSetBody(wrapperRef, wrapperBody(module, allocator, original, params, info.results, locals, allocatorHooks));
   return original;
+}
+
+/**
+ * The wrapper's own locals: the original's result, the sampling countdown, reportFrames as read
+ * once, and the shadow-stack globals copied for loading sixteen frames.
+ */
+interface WrapperLocals {
+  result: number;
+  countdown: number;
+  frames: number;
+  depth: number;
+  base: number;
+  mask: number;
 }
 
 function wrapperBody(
@@ -140,10 +160,10 @@ function wrapperBody(
   original: string,
   params: number[],
   results: number,
-  resultLocal: number,
-  countdownLocal: number,
+  locals: WrapperLocals,
   allocatorHooks: boolean,
 ): number {
+  const { result: resultLocal, countdown: countdownLocal } = locals;
   const i32 = binaryen.i32;
   const param = (i: number): number => module.local.get(i, params[i]!);
   const callOriginal = (): number => module.call(original, params.map((_, i) => param(i)), results);
@@ -161,18 +181,27 @@ function wrapperBody(
     results === binaryen.none ? module.block(null, [callOriginal(), module.return()]) : module.return(callOriginal()),
   );
   // Calls the table only while it traces, with one frame when nframe is 1 (the common case:
-  // loading and passing sixteen slots costs more than the call itself).
-  const reportFrames = (): number => module.global.get(G_REPORT_FRAMES, i32);
+  // loading and passing sixteen slots costs more than the call itself). The imported global is
+  // read once into a local (readFrames), then the local is tested: a read of an imported
+  // mutable global goes through an indirection in V8.
+  const readFrames = (): number => module.local.tee(locals.frames, module.global.get(G_REPORT_FRAMES, i32), i32);
+  const reportFrames = (): number => module.local.get(locals.frames, i32);
   // The call itself, once reportFrames is known to be non-zero.
+  const stackLocal = { [G_DEPTH]: locals.depth, [G_BASE]: locals.base, [G_MASK]: locals.mask };
+  const fromLocals: StackRead = (g) => module.local.get(stackLocal[g], i32);
+  const copyStack = (): number[] => ([G_DEPTH, G_BASE, G_MASK] as const).map((g) => module.local.set(stackLocal[g], module.global.get(g, i32)));
   const call = (importName: string, args: () => number[]): number => {
     const one = importName === IMPORT_ALLOC ? IMPORT_ALLOC1 : IMPORT_REALLOC1;
     return module.if(
       module.i32.eq(reportFrames(), module.i32.const(1)),
       module.call(one, [...args(), totalFrames(module), ...frameLoads(module, 1)], binaryen.none),
-      module.call(importName, [...args(), totalFrames(module), ...frameLoads(module)], binaryen.none),
+      module.block(null, [
+        ...copyStack(),
+        module.call(importName, [...args(), totalFrames(module, fromLocals), ...frameLoads(module, undefined, fromLocals)], binaryen.none),
+      ]),
     );
   };
-  const report = (importName: string, args: () => number[]): number => module.if(reportFrames(), call(importName, args));
+  const report = (importName: string, args: () => number[]): number => module.if(readFrames(), call(importName, args));
   // An allocation of `size` bytes: decrements the table's sampling countdown, and calls in only
   // when it reaches 0 (always in exact mode, where it is -Infinity). The table then runs the same
   // test again on the countdown left untouched, so it decides the same way (assembly/sampler.ts).
@@ -239,7 +268,7 @@ function wrapperBody(
         module.local.set(resultLocal, callOriginal()),
         guard(0),
         module.if(
-          module.i32.and(module.i32.eqz(result()), module.i32.ne(reportFrames(), module.i32.const(0))),
+          module.i32.and(module.i32.eqz(result()), module.i32.ne(readFrames(), module.i32.const(0))),
           reportSampled(() => param(2), () => [module.i32.load(0, 4, param(0)), param(2)]),
         ),
         result(),
@@ -255,7 +284,7 @@ function wrapperBody(
         module.local.set(resultLocal, callOriginal()),
         guard(0),
         module.if(
-          module.i32.and(module.i32.ne(result(), module.i32.const(0)), module.i32.ne(reportFrames(), module.i32.const(0))),
+          module.i32.and(module.i32.ne(result(), module.i32.const(0)), module.i32.ne(readFrames(), module.i32.const(0))),
           reportSampled(sizeOf, () => [result(), sizeOf()]),
         ),
         result(),
