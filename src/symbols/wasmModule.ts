@@ -140,44 +140,83 @@ export function bodyIndexAt(bodies: readonly FunctionBody[], codeOffset: number)
 }
 
 function countFunctionImports(bytes: Uint8Array, s: WasmSection): number {
+  let funcs = 0;
+  for (const entry of importEntries(bytes, s)) if (entry.kind === IMPORT_KIND_FUNC) funcs++;
+  return funcs;
+}
+
+/** The flags of a memory's limits that decide whether the tracer can handle it. */
+export interface MemoryLimits {
+  shared: boolean;
+  memory64: boolean;
+}
+
+/** An import, as far as the readers of this project need it: its kind, and a memory's limits. */
+export interface ImportEntry {
+  /** 0 function, 1 table, 2 memory, 3 global, 4 tag. */
+  kind: number;
+  /** Memory imports only. */
+  memory?: MemoryLimits;
+}
+
+/**
+ * The entries of an import section, in order, read as they are asked for: a DecodeError at
+ * truncated bytes or an import kind this reader does not know (what came before stands).
+ */
+export function* importEntries(bytes: Uint8Array, s: WasmSection): Generator<ImportEntry> {
   const r = new ByteReader(bytes, s.start, s.end);
   const count = r.uleb();
-  let funcs = 0;
   for (let i = 0; i < count; i++) {
     r.skip(r.uleb()); // module
     r.skip(r.uleb()); // field
     const kind = r.u8();
     switch (kind) {
       case IMPORT_KIND_FUNC:
-        r.uleb();
-        funcs++;
+        r.uleb(); // type index
+        yield { kind };
         break;
       case IMPORT_KIND_TABLE:
-        r.u8(); // reftype
-        skipLimits(r);
+        skipValueType(r); // reftype
+        readLimits(r);
+        yield { kind };
         break;
       case IMPORT_KIND_MEMORY:
-        skipLimits(r);
+        yield { kind, memory: readLimits(r) };
         break;
       case IMPORT_KIND_GLOBAL:
-        r.u8(); // valtype (reference types with heap types are not expected here)
+        skipValueType(r);
         r.u8(); // mutability
+        yield { kind };
         break;
       case IMPORT_KIND_TAG:
         r.u8(); // attribute
         r.uleb(); // type index
+        yield { kind };
         break;
       default:
         throw new DecodeError(`unknown import kind ${kind}`);
     }
   }
-  return funcs;
 }
 
-function skipLimits(r: ByteReader): void {
+const LIMITS_HAS_MAX = 0x01;
+const LIMITS_SHARED = 0x02;
+const LIMITS_64 = 0x04;
+const LIMITS_PAGE_SIZE = 0x08;
+
+/** Reads a table's or memory's limits (flags, min, max if flagged, custom page size if flagged). */
+export function readLimits(r: ByteReader): MemoryLimits {
   const flags = r.u8();
   r.uleb();
-  if (flags & 1) r.uleb();
+  if (flags & LIMITS_HAS_MAX) r.uleb();
+  if (flags & LIMITS_PAGE_SIZE) r.uleb();
+  return { shared: (flags & LIMITS_SHARED) !== 0, memory64: (flags & LIMITS_64) !== 0 };
+}
+
+/** Skips a value type, with the heap type of a `(ref null? ht)` (0x63, 0x64). */
+function skipValueType(r: ByteReader): void {
+  const t = r.u8();
+  if (t === 0x63 || t === 0x64) r.sleb();
 }
 
 function readBodies(bytes: Uint8Array, s: WasmSection): FunctionBody[] {
