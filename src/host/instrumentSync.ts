@@ -9,14 +9,16 @@
  * goes to the cache). Node only: browsers forbid Atomics.wait on the main thread.
  */
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AllocatorNotFoundError } from '../instrument/allocators.js';
 import { InstrumentError } from '../instrument/errors.js';
 import type { InstrumentOptions, InstrumentResult } from '../instrument/instrument.js';
+import { workerEntry } from '../instrument/workerEntry.js';
 import type { SyncReply, SyncRequest } from './instrumentSyncWorker.js';
 
+/** The worker's module, beside this one (.ts when running from sources, .js compiled). */
+const WORKER_MODULE = new URL(`./instrumentSyncWorker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 const STACK_MB = 256;
 /** Longest wait for the worker; a bigger module than any seen so far takes ~10 s. */
 const TIMEOUT_MS = 5 * 60 * 1000;
@@ -25,7 +27,7 @@ const TIMEOUT_MS = 5 * 60 * 1000;
 export function instrumentSync(bytes: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(workerEntry(), {
+  const worker = new Worker(workerEntry(WORKER_MODULE), {
     workerData: { bytes, options, signal, port: port2 } satisfies SyncRequest,
     transferList: [port2],
     resourceLimits: { stackSizeMb: STACK_MB },
@@ -47,35 +49,4 @@ export function instrumentSync(bytes: Uint8Array, options: InstrumentOptions = {
     port1.close();
     void worker.terminate();
   }
-}
-
-/**
- * The worker's file: the compiled sibling; from TypeScript sources (tests), dist/'s copy when
- * it is newer than the sources it is built from, else a bootstrap that registers tsx first.
- */
-function workerEntry(): URL | string {
-  const self = fileURLToPath(import.meta.url);
-  if (!self.endsWith('.ts')) return join(dirname(self), 'instrumentSyncWorker.js');
-  const src = dirname(dirname(self));
-  const compiled = join(dirname(src), 'dist', 'host', 'instrumentSyncWorker.js');
-  if (isNewerThanSources(compiled, [join(src, 'instrument'), join(src, 'symbols'), join(src, 'host', 'instrumentSyncWorker.ts')])) return compiled;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./instrumentSyncWorker.ts', import.meta.url).href;
-  const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(entry)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
-function isNewerThanSources(file: string, sources: string[]): boolean {
-  let built: number;
-  try {
-    built = statSync(file).mtimeMs;
-  } catch {
-    return false;
-  }
-  const newest = (path: string): number => {
-    const stat = statSync(path);
-    if (!stat.isDirectory()) return path.endsWith('.ts') ? stat.mtimeMs : 0;
-    return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
-  };
-  return sources.every((s) => newest(s) <= built);
 }

@@ -7,12 +7,10 @@
  * ~1.5 s); it is unref'd, so it never keeps the process alive, and a crashed one is replaced.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { InstrumentOptions, InstrumentResult } from './instrument.js';
 import { InstrumentError } from './errors.js';
 import { AllocatorNotFoundError } from './allocators.js';
+import { workerEntry } from './workerEntry.js';
 
 const STACK_MB = 256;
 /** Marks this worker's messages, so the entry code never answers a worker of someone else's. */
@@ -37,7 +35,7 @@ let nextId = 1;
 
 function sharedWorker(): { worker: Worker; pending: Map<number, Pending> } {
   if (shared !== null) return shared;
-  const worker = new Worker(workerEntry(fileURLToPath(import.meta.url)), {
+  const worker = new Worker(workerEntry(new URL(import.meta.url)), {
     workerData: CHANNEL,
     resourceLimits: { stackSizeMb: STACK_MB },
     // Not the parent's --import preloads (a tracing hook would instrument Binaryen itself).
@@ -80,35 +78,6 @@ export function instrumentInWorker(bytes: Uint8Array, options: InstrumentOptions
     worker.ref(); // keep the process alive until the answer comes
     worker.postMessage({ channel: CHANNEL, id, bytes, options } satisfies WorkerRequest);
   });
-}
-
-/**
- * The worker's entry: this file. When running from TypeScript sources (tests, `tsx`), the
- * compiled copy in dist/ if it is newer than every source it is built from (tsx's loader takes
- * ~30 s to load binaryen.js's 15 MB), else a bootstrap that registers tsx first (Node 20 workers
- * do not inherit it).
- */
-function workerEntry(self: string): URL | string {
-  if (!self.endsWith('.ts')) return self;
-  const src = dirname(dirname(self));
-  const compiled = join(dirname(src), 'dist', 'instrument', 'worker.js');
-  if (isNewerThanSources(compiled, [join(src, 'instrument'), join(src, 'symbols')])) return compiled;
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(import.meta.url)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
-
-function isNewerThanSources(file: string, sourceDirs: string[]): boolean {
-  let built: number;
-  try {
-    built = statSync(file).mtimeMs;
-  } catch {
-    return false;
-  }
-  const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-      e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0));
-  return sourceDirs.every((d) => newest(d) <= built);
 }
 
 // Only in the worker started above: a user's own worker importing this library is left alone.
