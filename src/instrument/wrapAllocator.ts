@@ -34,6 +34,9 @@
  *                                             (global.set $tm_guard (i32.const 1)) (call $free$tm_orig ...)
  *                                             (global.set $tm_guard (i32.const 0)))
  *
+ * When the original body only forwards its parameters to another function (wasi-libc's malloc
+ * is `dlmalloc(n)`), the wrapper calls that function instead of `$malloc$tm_orig`.
+ *
  * The countdown and the free filter are the table's (docs/abi.md §2): in exact mode the
  * countdown is −Infinity and the filter all ones, so every allocation and free calls in; in
  * sampling mode most of them make no call at all.
@@ -137,8 +140,34 @@ export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunct
       depth: add(binaryen.i32), base: add(binaryen.i32), mask: add(binaryen.i32),
     };
   }
-  functionSetBody(wrapperRef, wrapperBody(module, allocator, original, params, info.results, locals, allocatorHooks));
+  // A forwarder (wasi-libc's malloc is `return dlmalloc(n)`) is skipped: the wrapper calls its
+  // target directly, one call level fewer on every allocation (V8 does not inline Wasm calls).
+  const callee = allocator.imported ? original : forwardTarget(module, info.body, params, info.results) ?? original;
+  functionSetBody(wrapperRef, wrapperBody(module, allocator, callee, params, info.results, locals, allocatorHooks));
   return original;
+}
+
+/**
+ * The function that `body` only forwards its parameters to, in order, with the same result
+ * (`call $f (local.get 0) … (local.get n-1)`, maybe under `return`); null for any other body.
+ */
+function forwardTarget(module: binaryen.Module, body: number, params: number[], results: number): string | null {
+  let expr = binaryen.getExpressionInfo(body);
+  if (expr.id === binaryen.ReturnId) {
+    const value = (expr as binaryen.ReturnInfo).value;
+    if (value === 0) return null;
+    expr = binaryen.getExpressionInfo(value);
+  }
+  if (expr.id !== binaryen.CallId) return null;
+  const call = expr as binaryen.CallInfo;
+  if (call.isReturn || call.type !== results || call.operands.length !== params.length) return null;
+  const forwardsParams = call.operands.every((operand, i) => {
+    const o = binaryen.getExpressionInfo(operand);
+    return o.id === binaryen.LocalGetId && (o as binaryen.LocalGetInfo).index === i && o.type === params[i];
+  });
+  if (!forwardsParams) return null;
+  const target = binaryen.getFunctionInfo(module.getFunction(call.target));
+  return target.results === results && binaryen.expandType(target.params).every((t, i) => t === params[i]) ? call.target : null;
 }
 
 /**
@@ -157,7 +186,7 @@ interface WrapperLocals {
 function wrapperBody(
   module: binaryen.Module,
   allocator: AllocatorFunction,
-  original: string,
+  callee: string,
   params: number[],
   results: number,
   locals: WrapperLocals,
@@ -166,7 +195,7 @@ function wrapperBody(
   const { result: resultLocal, countdown: countdownLocal } = locals;
   const i32 = binaryen.i32;
   const param = (i: number): number => module.local.get(i, params[i]!);
-  const callOriginal = (): number => module.call(original, params.map((_, i) => param(i)), results);
+  const callOriginal = (): number => module.call(callee, params.map((_, i) => param(i)), results);
   // guard(1) opens and guard(0) closes the outermost call: the hooks, if any, sit just outside.
   const setGuard = (value: number): number => module.global.set(G_GUARD, module.i32.const(value));
   const guard = (value: number): number => {
