@@ -137,9 +137,10 @@ export async function installWasmHook(options: WasmHookOptions = {}): Promise<Wa
     },
     createTable: () => TraceTable.create(tableOptions),
     createTableSync: () => TraceTable.fromModule(tableModule, tableOptions),
-    attach: (instance, _imports, { traced, options: moduleOptions }, table) => attachTracer(instance, traced, table, moduleOptions, nframe),
-    attachSync(instance, _imports, { traced, options: moduleOptions }, table) {
-      // Compiled synchronously, so its symbols are still loading: frames get names when they arrive.
+    // Used for new WebAssembly.Instance and for WebAssembly.instantiate(module) alike: a module
+    // compiled synchronously (new WebAssembly.Module) has no symbols yet whichever way it is
+    // instantiated; its frames get names when they arrive.
+    attach(instance, _imports, { traced, options: moduleOptions }, table) {
       const frames = traced.symbolizer === null && traced.original !== null
         ? new DeferredSiteFrames(traced.siteTable, Symbolizer.fromModule(traced.original, { root: options.root }))
         : undefined;

@@ -119,6 +119,17 @@ test('new WebAssembly.Module (synchronous): blocks on the instrumenter, then sym
   assert.equal(h.tracedInstance(again).fromCache, true);
 });
 
+test('new WebAssembly.Module, then WebAssembly.instantiate(module): symbols arrive too', async () => {
+  const h = await install(mkdtempSync(join(tmpdir(), 'wtm-hook-')));
+  const instance = await WebAssembly.instantiate(new WebAssembly.Module(SIDE), { env: sideAllocEnv(new JsHeap()) });
+  run(instance);
+  const traced = h.tracedInstance(instance);
+  assert.deepEqual(traced.tracemalloc.getTracedMemory(), [680, 880]);
+  const top = () => traced.tracemalloc.takeSnapshot().statistics('lineno')[0]!.traceback.at(0)!;
+  for (let i = 0; i < 100 && top().filename !== 'c/side_alloc.c'; i++) await sleep(50);
+  assert.equal(`${top().filename}:${top().lineno}`, 'c/side_alloc.c:40');
+});
+
 test('new WebAssembly.Module with syncInstrument "refuse": a clear error on a cache miss, fine on a hit', async () => {
   const cache = mkdtempSync(join(tmpdir(), 'wtm-hook-'));
   await install(cache, 'refuse');
