@@ -76,7 +76,10 @@
 //    192 │ scratch: FRAMES u32, the frames of the traceback being interned      │ u32 × 16
 //        ╞══════════════════════════════════════════════════════════════════════╡
 //    256 │ freeCounts: sampling mode, live sampled blocks in each free bucket   │ u32 × 32
-//    384 └──────────────────────────────────────────────────────────────────────┘
+//        ╞══════════════════════════════════════════════════════════════════════╡
+//    384 │ oneCache: nframe 1, the tracebacks interned last, direct-mapped by   │ 256 ×
+//        │   (total, f0): entries (total u32, f0 u32, id + 1 u32; 0 = empty)    │ 12 bytes
+//   3456 └──────────────────────────────────────────────────────────────────────┘
 //
 // The bytes-left countdown of the sampler is not in the header: it is the exported global
 // `sampleCountdown` (below), which the instrumented target decrements itself.
@@ -144,7 +147,12 @@
 // @ts-ignore: decorator
 @inline export const H_FREE_COUNTS: usize = H_SCRATCH + (<usize>FRAMES << 2);
 // @ts-ignore: decorator
-@inline export const HEADER_SIZE: usize = H_FREE_COUNTS + (<usize>FREE_BUCKETS << 2);
+@inline export const H_ONE_CACHE: usize = H_FREE_COUNTS + (<usize>FREE_BUCKETS << 2);
+/** Entries of the one-frame traceback cache (tracebacks.ts), 12 bytes each. */
+// @ts-ignore: decorator
+@inline export const ONE_CACHE_SLOTS: usize = 256;
+// @ts-ignore: decorator
+@inline export const HEADER_SIZE: usize = H_ONE_CACHE + ONE_CACHE_SLOTS * 12;
 
 /** "TMT1" read as a little-endian u32. */
 // @ts-ignore: decorator

@@ -42,7 +42,7 @@
 import {
   ROOT, GET32, SET32, GETREGIONPTR, GETREGIONBYTES, SETREGION, SLOT, MUSTGROW,
   GROWN_SLOTS_PER_ENTRY, FRAMES, R_INDEX, R_OFFSETS, R_ARENA,
-  H_NFRAME, H_TRACEBACK_COUNT, H_INDEX_CAP, H_ARENA_USED, H_SCRATCH,
+  H_NFRAME, H_TRACEBACK_COUNT, H_INDEX_CAP, H_ARENA_USED, H_SCRATCH, H_ONE_CACHE, ONE_CACHE_SLOTS,
 } from "./layout";
 import { placeRegion, extendRegion } from "./regions";
 
@@ -82,9 +82,23 @@ let c4: u32 = 0; let c5: u32 = 0; let c6: u32 = 0; let c7: u32 = 0;
 let c8: u32 = 0; let c9: u32 = 0; let c10: u32 = 0; let c11: u32 = 0;
 let c12: u32 = 0; let c13: u32 = 0; let c14: u32 = 0; let c15: u32 = 0;
 
-/** Forgets the cached traceback (ids were reset, or nframe changed). */
+/** Forgets the cached tracebacks (ids were reset, or nframe changed). */
 export function forgetLastTraceback(): void {
   cacheId = -1;
+  memory.fill(ROOT + H_ONE_CACHE, 0, ONE_CACHE_SLOTS * 12);
+}
+
+// === The one-frame cache (nframe 1) ===
+//
+// With nframe 1 a traceback is (total, f0): a direct-mapped cache of the last ones interned,
+// in the header (layout.ts), answers most allocations with two compares and no hashing of the
+// scratch or probing of the index, even when they alternate between sites (tree-sitter,
+// tiktoken), which the single last-traceback cache does not.
+
+/** The one-frame cache entry of (total, f0). */
+// @ts-ignore: decorator
+@inline function ONESLOT(total: u32, f0: u32): usize {
+  return ROOT + H_ONE_CACHE + <usize>(((f0 * 0x9E3779B1) ^ (total * 0x85EBCA6B)) >> 24) * 12;
 }
 
 // === Records ===
@@ -239,7 +253,9 @@ export function internScratch(total: u32, n: u32): i32 {
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
 ): i32 {
-  let n = min<u32>(total, GET32(H_NFRAME));
+  let nframe = GET32(H_NFRAME);
+  if (nframe == 1) return internOneFrame(total, f0);
+  let n = min<u32>(total, nframe);
   if (n == 0) { total = 1; n = 1; f0 = 0; }
   let m1 = KEEP(f1, 1, n); let m2 = KEEP(f2, 2, n); let m3 = KEEP(f3, 3, n);
   let m4 = KEEP(f4, 4, n); let m5 = KEEP(f5, 5, n); let m6 = KEEP(f6, 6, n);
@@ -266,26 +282,36 @@ export function internScratch(total: u32, n: u32): i32 {
 
 /**
  * internStack for a stack passed with one frame (alloc1, realloc1): f1..f15 are 0. When nframe
- * is 1 only (total, f0) can differ from the cached traceback, which was interned under the same
- * nframe (a change of nframe empties the cache), so the cache test is two compares.
+ * is 1 only (total, f0) can differ between tracebacks, looked up in the one-frame cache, which
+ * holds tracebacks interned under the same nframe (a change of nframe empties it).
  */
 // @ts-ignore: decorator
 @inline export function internStack1(total: u32, f0: u32): i32 {
   if (GET32(H_NFRAME) != 1) return internStack(total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-  if (total == 0) { total = 1; f0 = 0; }
-  if (((total ^ cacheTotal) | (f0 ^ c0)) == 0 && cacheId >= 0) return cacheId;
-  return internOne(total, f0);
+  return internOneFrame(total, f0);
 }
 
-/** The cache-miss path of internStack1 (nframe 1): interns (total, [f0]) and caches it. */
-function internOne(total: u32, f0: u32): i32 {
+/** Interns (total, [f0]) under nframe 1 through the one-frame cache. */
+// @ts-ignore: decorator
+@inline function internOneFrame(total: u32, f0: u32): i32 {
+  if (total == 0) { total = 1; f0 = 0; }
+  let e = ONESLOT(total, f0);
+  if (load<u32>(e) == total && load<u32>(e, 4) == f0) {
+    let id1 = load<u32>(e, 8);
+    if (id1 != 0) return <i32>(id1 - 1);
+  }
+  return internOne(total, f0, e);
+}
+
+/** The cache-miss path of internStack1 (nframe 1): interns (total, [f0]) and caches it in entry `e`. */
+function internOne(total: u32, f0: u32, e: usize): i32 {
   let s = ROOT + H_SCRATCH;
   store<u32>(s, f0); store<u32>(s, 0, 4); store<u32>(s, 0, 8); store<u32>(s, 0, 12);
   let id = internScratch(total, 1);
   if (id >= 0) {
-    cacheId = id; cacheTotal = total;
-    c0 = f0; c1 = 0; c2 = 0; c3 = 0; c4 = 0; c5 = 0; c6 = 0; c7 = 0;
-    c8 = 0; c9 = 0; c10 = 0; c11 = 0; c12 = 0; c13 = 0; c14 = 0; c15 = 0;
+    store<u32>(e, total);
+    store<u32>(e, f0, 4);
+    store<u32>(e, <u32>id + 1, 8);
   }
   return id;
 }

@@ -49,13 +49,15 @@ export const Header = {
   scratch: 192,
   /** u32 × FREE_BUCKETS: live sampled blocks per free-filter bucket. */
   freeCounts: 256,
+  /** 256 × (total, f0, id + 1): the table's one-frame traceback cache (not read by the host). */
+  oneCache: 384,
 } as const;
 
 /** Buckets of the free filter (the `freeFilter` global's bits, docs/abi.md §2). */
 export const FREE_BUCKETS = 32;
 
 /** Bytes of the header. */
-export const HEADER_SIZE = Header.freeCounts + 4 * FREE_BUCKETS;
+export const HEADER_SIZE = Header.oneCache + 256 * 12;
 
 /** Index of each region in the header's region table; each is (ptr u32, bytes u32). */
 export const Region = { blocks: 0, index: 1, offsets: 2, arena: 3 } as const;

@@ -27,6 +27,36 @@ describe("interning", () => {
     expect(tracebackOf(0x3000)).not.toBe(tracebackOf(0x1000));
   });
 
+  it("nframe 1: sites that alternate are interned once each, and a clear or an nframe change forgets the cache", () => {
+    start(1);
+    // 1000 allocations cycling over 300 (total, site) pairs: the one-frame cache holds 256
+    // entries, so some collide and go to the index; every block still gets its own stack.
+    for (let i: u32 = 0; i < 1000; ++i) tableAlloc1((i + 1) << 4, 1, 1 + (i % 3), 500 + (i % 100));
+    expect(count()).toBe(300);
+    let wrong = 0;
+    for (let i: u32 = 0; i < 1000; ++i) {
+      let id = tracebackOf((i + 1) << 4);
+      if (totalOf(id) != 1 + (i % 3) || frameOf(id, 0) != 500 + (i % 100) || nframeOf(id) != 1) ++wrong;
+    }
+    expect(wrong).toBe(0);
+    // After a clear, ids start again from 0: a cached id from before must not be reused.
+    clearTraces();
+    tableAlloc1(0x10, 1, 2, 900);              // id 0 now
+    tableAlloc1(0x20, 1, 1, 500);              // was cached with another id before the clear
+    expect(count()).toBe(2);
+    expect(frameOf(tracebackOf(0x20), 0)).toBe(500);
+    expect(totalOf(tracebackOf(0x20))).toBe(1);
+    // nframe 1 -> 2 -> 1 while tracing: the cache is emptied each time, ids stay right.
+    start(2);
+    allocDeep(0x30, 1, 700, 4);
+    start(1);
+    tableAlloc1(0x40, 1, 4, 700);
+    let id = tracebackOf(0x40);
+    expect(nframeOf(id)).toBe(1);
+    expect(frameOf(id, 0)).toBe(700);
+    expect(totalOf(id)).toBe(4);
+  });
+
   it("keeps min(total, nframe) frames, most recent first, and the true total", () => {
     start(3);
     allocDeep(0x1000, 1, 100, 20);
