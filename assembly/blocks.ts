@@ -25,7 +25,7 @@
 // its traceback id at entry + 64. liveBlocks slots are occupied.
 
 import {
-  GET32, SET32, GETREGIONPTR, GETREGIONBYTES, SETREGION, SLOT, H_BLOCKS_CAP, H_LIVE_BLOCKS, R_BLOCKS,
+  GET32, SET32, GETREGIONPTR, SETREGION, SLOT, H_BLOCKS_CAP, H_LIVE_BLOCKS, R_BLOCKS,
 } from "./layout";
 import { placeRegion } from "./regions";
 
@@ -184,13 +184,15 @@ function placePastHome(base: usize, groups: u32, home: u32, ptr: u32, size: u32,
   let found = MATCH(at, ptr);
   if (found != 0) return at + (<usize>ctz<u32>(found) << 2);
   let empty = MATCH(at, 0);
-  if (empty != 0 && load<u8>(base + <usize>groups * GROUP_BYTES + <usize>g) == 0) {
+  if (load<u8>(base + <usize>groups * GROUP_BYTES + <usize>g) != 0) {
+    // Keys homed here went further: ptr may be among them.
+    let e = findPastHome(base, groups, g, ptr);
+    if (e != 0) return e;
+  } else if (empty != 0) {
     SETENTRY(at + (<usize>ctz<u32>(empty) << 2), ptr, size, traceback);
     SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
     return 0;
   }
-  let e = findPastHome(base, groups, g, ptr);
-  if (e != 0) return e;
   placePastHome(base, groups, g, ptr, size, traceback, empty);
   SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
   return 0;
