@@ -79,7 +79,11 @@
 //        ╞══════════════════════════════════════════════════════════════════════╡
 //    384 │ oneCache: nframe 1, the tracebacks interned last, direct-mapped by   │ 256 ×
 //        │   (total, f0): entries (total u32, f0 u32, id + 1 u32; 0 = empty)    │ 12 bytes
-//   3456 └──────────────────────────────────────────────────────────────────────┘
+//        ╞══════════════════════════════════════════════════════════════════════╡
+//   3456 │ stackCache: nframe > 1, the same for whole stacks, direct-mapped by  │ 64 ×
+//        │   (total, f0, f1): entries (total u32, id + 1 u32, frames u32 × 16,  │ 72 bytes
+//        │   0 past the kept ones)                                              │
+//   8064 └──────────────────────────────────────────────────────────────────────┘
 //
 // The bytes-left countdown of the sampler is not in the header: it is the exported global
 // `sampleCountdown` (below), which the instrumented target decrements itself.
@@ -152,7 +156,14 @@
 // @ts-ignore: decorator
 @inline export const ONE_CACHE_SLOTS: usize = 256;
 // @ts-ignore: decorator
-@inline export const HEADER_SIZE: usize = H_ONE_CACHE + ONE_CACHE_SLOTS * 12;
+@inline export const H_STACK_CACHE: usize = H_ONE_CACHE + ONE_CACHE_SLOTS * 12;
+/** Entries of the stack cache (tracebacks.ts), STACK_CACHE_ENTRY bytes each. */
+// @ts-ignore: decorator
+@inline export const STACK_CACHE_SLOTS: usize = 64;
+// @ts-ignore: decorator
+@inline export const STACK_CACHE_ENTRY: usize = 8 + (<usize>FRAMES << 2);
+// @ts-ignore: decorator
+@inline export const HEADER_SIZE: usize = H_STACK_CACHE + STACK_CACHE_SLOTS * STACK_CACHE_ENTRY;
 
 /** "TMT1" read as a little-endian u32. */
 // @ts-ignore: decorator

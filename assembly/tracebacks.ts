@@ -36,13 +36,14 @@
 // A stack captured with no frame at all (depth 0: the allocator was called from the host)
 // is stored as CPython stores it: one frame, site id 0 ("no site"), total 1.
 //
-// The last traceback interned is cached in globals (its frames, total and id): an allocation
-// from the same stack as the previous one compares 17 words and skips hashing and probing.
+// The tracebacks interned last are cached in the header (one-frame and stack caches, below): an
+// allocation from a recent stack compares its words and skips hashing and probing.
 
 import {
   ROOT, GET32, SET32, GETREGIONPTR, GETREGIONBYTES, SETREGION, SLOT, MUSTGROW,
   GROWN_SLOTS_PER_ENTRY, FRAMES, R_INDEX, R_OFFSETS, R_ARENA,
   H_NFRAME, H_TRACEBACK_COUNT, H_INDEX_CAP, H_ARENA_USED, H_SCRATCH, H_ONE_CACHE, ONE_CACHE_SLOTS,
+  H_STACK_CACHE, STACK_CACHE_SLOTS, STACK_CACHE_ENTRY,
 } from "./layout";
 import { placeRegion, extendRegion } from "./regions";
 
@@ -72,30 +73,26 @@ import { placeRegion, extendRegion } from "./regions";
 // @ts-ignore: decorator
 @inline export const ARENA_MIN_BYTES: u32 = 16 * (<u32>TB_HEADER + (FRAMES << 2));
 
-// === The last-traceback cache ===
-
-/** Id of the cached traceback, -1 when the cache is empty. */
-let cacheId: i32 = -1;
-let cacheTotal: u32 = 0;
-let c0: u32 = 0; let c1: u32 = 0; let c2: u32 = 0; let c3: u32 = 0;
-let c4: u32 = 0; let c5: u32 = 0; let c6: u32 = 0; let c7: u32 = 0;
-let c8: u32 = 0; let c9: u32 = 0; let c10: u32 = 0; let c11: u32 = 0;
-let c12: u32 = 0; let c13: u32 = 0; let c14: u32 = 0; let c15: u32 = 0;
+// === The traceback caches ===
+//
+// Direct-mapped caches of the tracebacks interned last, in the header (layout.ts): a hit answers
+// an allocation with a few compares, no hashing of the scratch and no probing of the index, even
+// when allocations alternate between stacks (tree-sitter, tiktoken). Both are emptied whenever
+// ids are reset or nframe changes, so an entry always names a live id under the current nframe.
 
 /** Forgets the cached tracebacks (ids were reset, or nframe changed). */
 export function forgetLastTraceback(): void {
-  cacheId = -1;
-  memory.fill(ROOT + H_ONE_CACHE, 0, ONE_CACHE_SLOTS * 12);
+  memory.fill(ROOT + H_ONE_CACHE, 0, ONE_CACHE_SLOTS * 12 + STACK_CACHE_SLOTS * STACK_CACHE_ENTRY);
 }
 
-// === The one-frame cache (nframe 1) ===
-//
-// With nframe 1 a traceback is (total, f0): a direct-mapped cache of the last ones interned,
-// in the header (layout.ts), answers most allocations with two compares and no hashing of the
-// scratch or probing of the index, even when they alternate between sites (tree-sitter,
-// tiktoken), which the single last-traceback cache does not.
+/** The stack cache entry of a stack whose kept frames start f0, f1 (nframe > 1). */
+// @ts-ignore: decorator
+@inline function STACKSLOT(total: u32, f0: u32, f1: u32): usize {
+  return ROOT + H_STACK_CACHE
+    + <usize>(((f0 * 0x9E3779B1) ^ (f1 * 0xC2B2AE35) ^ (total * 0x85EBCA6B)) >> 26) * STACK_CACHE_ENTRY;
+}
 
-/** The one-frame cache entry of (total, f0). */
+/** The one-frame cache entry of (total, f0): with nframe 1 a traceback is just that. */
 // @ts-ignore: decorator
 @inline function ONESLOT(total: u32, f0: u32): usize {
   return ROOT + H_ONE_CACHE + <usize>(((f0 * 0x9E3779B1) ^ (total * 0x85EBCA6B)) >> 24) * 12;
@@ -123,7 +120,7 @@ export function tracebackAddress(id: u32): usize {
 /**
  * Hash of (total, scratch[0..n)), the scratch words from n up to the next multiple of 4 being
  * 0: four lanes, one multiply-rotate round per four frames each, then murmur3's finalizer.
- * Independent lanes, not one chain of n rounds: a traceback that misses the last-traceback
+ * Independent lanes, not one chain of n rounds: a traceback that misses the traceback
  * cache is hashed on every allocation, and a chain's latency is its length.
  */
 function hashScratch(total: u32, n: u32): u32 {
@@ -262,10 +259,14 @@ export function internScratch(total: u32, n: u32): i32 {
   let m7 = KEEP(f7, 7, n); let m8 = KEEP(f8, 8, n); let m9 = KEEP(f9, 9, n);
   let m10 = KEEP(f10, 10, n); let m11 = KEEP(f11, 11, n); let m12 = KEEP(f12, 12, n);
   let m13 = KEEP(f13, 13, n); let m14 = KEEP(f14, 14, n); let m15 = KEEP(f15, 15, n);
-  let diff = (total ^ cacheTotal) | (f0 ^ c0) | (m1 ^ c1) | (m2 ^ c2) | (m3 ^ c3)
-    | (m4 ^ c4) | (m5 ^ c5) | (m6 ^ c6) | (m7 ^ c7) | (m8 ^ c8) | (m9 ^ c9)
-    | (m10 ^ c10) | (m11 ^ c11) | (m12 ^ c12) | (m13 ^ c13) | (m14 ^ c14) | (m15 ^ c15);
-  if (diff == 0 && cacheId >= 0) return cacheId;
+  let e = STACKSLOT(total, f0, m1);
+  let diff = (total ^ load<u32>(e)) | (f0 ^ load<u32>(e, 8)) | (m1 ^ load<u32>(e, 12))
+    | (m2 ^ load<u32>(e, 16)) | (m3 ^ load<u32>(e, 20)) | (m4 ^ load<u32>(e, 24)) | (m5 ^ load<u32>(e, 28))
+    | (m6 ^ load<u32>(e, 32)) | (m7 ^ load<u32>(e, 36)) | (m8 ^ load<u32>(e, 40)) | (m9 ^ load<u32>(e, 44))
+    | (m10 ^ load<u32>(e, 48)) | (m11 ^ load<u32>(e, 52)) | (m12 ^ load<u32>(e, 56)) | (m13 ^ load<u32>(e, 60))
+    | (m14 ^ load<u32>(e, 64)) | (m15 ^ load<u32>(e, 68));
+  let cached = load<u32>(e, 4);
+  if (diff == 0 && cached != 0) return <i32>(cached - 1);
   let s = ROOT + H_SCRATCH;
   store<u32>(s, f0, 0); store<u32>(s, m1, 4); store<u32>(s, m2, 8); store<u32>(s, m3, 12);
   store<u32>(s, m4, 16); store<u32>(s, m5, 20); store<u32>(s, m6, 24); store<u32>(s, m7, 28);
@@ -273,9 +274,9 @@ export function internScratch(total: u32, n: u32): i32 {
   store<u32>(s, m12, 48); store<u32>(s, m13, 52); store<u32>(s, m14, 56); store<u32>(s, m15, 60);
   let id = internScratch(total, n);
   if (id >= 0) {
-    cacheId = id; cacheTotal = total;
-    c0 = f0; c1 = m1; c2 = m2; c3 = m3; c4 = m4; c5 = m5; c6 = m6; c7 = m7;
-    c8 = m8; c9 = m9; c10 = m10; c11 = m11; c12 = m12; c13 = m13; c14 = m14; c15 = m15;
+    store<u32>(e, total);
+    store<u32>(e, <u32>id + 1, 4);
+    memory.copy(e + 8, s, <usize>FRAMES << 2);
   }
   return id;
 }

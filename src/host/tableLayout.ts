@@ -51,13 +51,15 @@ export const Header = {
   freeCounts: 256,
   /** 256 × (total, f0, id + 1): the table's one-frame traceback cache (not read by the host). */
   oneCache: 384,
+  /** 64 × (total, id + 1, 16 frames): the table's stack cache (not read by the host). */
+  stackCache: 3456,
 } as const;
 
 /** Buckets of the free filter (the `freeFilter` global's bits, docs/abi.md §2). */
 export const FREE_BUCKETS = 32;
 
 /** Bytes of the header. */
-export const HEADER_SIZE = Header.oneCache + 256 * 12;
+export const HEADER_SIZE = Header.stackCache + 64 * (8 + 4 * FRAMES);
 
 /** Index of each region in the header's region table; each is (ptr u32, bytes u32). */
 export const Region = { blocks: 0, index: 1, offsets: 2, arena: 3 } as const;

@@ -57,6 +57,24 @@ describe("interning", () => {
     expect(totalOf(id)).toBe(4);
   });
 
+  it("nframe 16: stacks that alternate are interned once each, through the stack cache and past it", () => {
+    start(16);
+    // 100 stacks sharing their first frame (so some share a cache entry), 20 deep, 1000 allocations.
+    for (let i: u32 = 0; i < 1000; ++i) allocDeep((i + 1) << 4, 1, 1000 + (i % 100) * 32, 20);
+    expect(count()).toBe(100);
+    let wrong = 0;
+    for (let i: u32 = 0; i < 1000; ++i) {
+      let id = tracebackOf((i + 1) << 4);
+      if (totalOf(id) != 20 || nframeOf(id) != 16) ++wrong;
+      for (let k: u32 = 0; k < 16; ++k) if (frameOf(id, k) != 1000 + (i % 100) * 32 + k) ++wrong;
+    }
+    expect(wrong).toBe(0);
+    // Same kept frames, another total: another traceback (CPython's total_nframe), not a cache hit.
+    allocDeep(0x100000, 1, 1000, 21);
+    expect(count()).toBe(101);
+    expect(totalOf(tracebackOf(0x100000))).toBe(21);
+  });
+
   it("keeps min(total, nframe) frames, most recent first, and the true total", () => {
     start(3);
     allocDeep(0x1000, 1, 100, 20);
