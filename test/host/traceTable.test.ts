@@ -311,6 +311,7 @@ describe('TraceTable: randomized model test', () => {
   for (const { nframe, ops, seed } of [
     { nframe: 16, ops: 2_000_000, seed: 0x5eed },
     { nframe: 3, ops: 1_000_000, seed: 0xbead },
+    { nframe: 1, ops: 1_000_000, seed: 0xfeed }, // the one-frame traceback cache's path
   ]) {
     test(`matches a Map over ${ops} random operations (nframe ${nframe})`, async () => {
       const t = await tableUnderTest();
