@@ -20,7 +20,7 @@ interface Variant {
   name: string;
   /** How the table is set up: not tracing, exact with nframe, or sampling. */
   mode: { tracing: false } | { tracing: true; nframe: number; sampling?: number };
-  /** Distinct stacks the allocations come from (1: the last-traceback cache always hits). */
+  /** Distinct stacks the allocations come from (1: always a traceback-cache hit; 64 defeat a one-entry cache). */
   stacks: number;
   /** Live blocks in the ring (a power of two). */
   window: number;
