@@ -6,7 +6,7 @@
 // or an empty slot, so the common operations (insert, lookup and delete of a block that sits
 // in its home group) run no loop whose length depends on the data: on churn, the unpredictable
 // probe and backward-shift loops of plain linear probing were the table's main cost (branch
-// misses, docs/bench.md).
+// misses: bench/RESULTS.md, "Session 3").
 //
 // Each group has an overflow count (after the groups, one byte a group): how many live keys
 // probed past it because it was full (as folly's F14). A lookup stops at the first group whose
