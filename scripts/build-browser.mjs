@@ -93,6 +93,8 @@ export async function buildBrowser(out = 'dist/web') {
   copyFileSync('build/tracetable.wasm', join(out, 'tracetable.wasm'));
   // source-map's mappings parser, fetched by the symbolizer for modules that come with a source map.
   copyFileSync(join(dirname(require.resolve('source-map')), 'lib', 'mappings.wasm'), join(out, 'mappings.wasm'));
+  // gecko-profiler-demangle's Wasm, fetched by src/browser/demangle.ts when a name needs demangling.
+  copyFileSync(require.resolve('gecko-profiler-demangle/index_bg.wasm'), join(out, 'demangle.wasm'));
 
   const sizes = ['wasm-tracemalloc.js', 'wasm-tracemalloc.iife.js', 'instrument-worker.js', 'binaryen.js', 'tracetable.wasm']
     .map((f) => `${f} ${(statSync(join(out, f)).size / 1024).toFixed(0)} KiB`);

@@ -1,7 +1,8 @@
 /**
  * wasm-tracemalloc for browsers (`wasm-tracemalloc/browser`, `dist/browser/wasm-tracemalloc.js`):
  * the host with no Node built-ins. Binaryen runs in a Web Worker (`instrument-worker.js` +
- * `binaryen.js`), the trace table is `tracetable.wasm`; all three ship beside this bundle.
+ * `binaryen.js`), the trace table is `tracetable.wasm`, the demangler `demangle.wasm`; all ship
+ * beside this bundle.
  *
  *   import { emscriptenInstantiateWasm, openPanel } from './wasm-tracemalloc.js';
  *   const tracing = emscriptenInstantiateWasm({ wasm: 'sql-wasm.wasm', glue: 'sql-wasm.js', nframe: 4 });
@@ -12,6 +13,7 @@
  * `withEmscriptenTracing` (glue that takes `Module.instantiateWasm`), `installWasmHook` (glue
  * that accepts nothing). docs/browser.md has the details.
  */
+import './demangle.js'; // C++ and Rust names demangled with demangle.wasm beside the bundle
 export { instantiateTraced, compileTraced, createTraceTable, type BrowserInstantiateOptions } from './instantiate.js';
 export {
   emscriptenInstantiateWasm, withEmscriptenTracing, glueInstrumentOptions,

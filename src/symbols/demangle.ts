@@ -40,13 +40,24 @@ export function guardedDemangler(raw: (name: string) => string): Demangler {
 }
 
 let loading: Promise<Demangler> | undefined;
+let loader: () => Promise<Demangler> = loadGecko;
 
 /**
- * Loads gecko-profiler-demangle once (Node). When it cannot be loaded (a browser bundle without
- * node:fs, a missing package), resolves to the identity with `error` set on the result.
+ * Replaces how gecko-profiler-demangle is loaded: the browser build fetches its Wasm from beside
+ * the bundle (src/browser/demangle.ts) instead of reading it with node:fs.
+ */
+export function setDemanglerLoader(load: () => Promise<Demangler>): void {
+  loader = load;
+  loading = undefined;
+}
+
+/**
+ * Loads gecko-profiler-demangle once (from node_modules in Node; in a page, as set by
+ * setDemanglerLoader). When it cannot be loaded (a missing package or asset), resolves to the
+ * identity with `error` set on the result.
  */
 export function loadDemangler(): Promise<Demangler & { error?: string }> {
-  loading ??= loadGecko().catch((e: unknown) => {
+  loading ??= loader().catch((e: unknown) => {
     const identity: Demangler & { error?: string } = (name: string) => name;
     identity.error = `demangler unavailable (${(e as Error).message}); names are shown mangled`;
     return identity;
@@ -54,9 +65,22 @@ export function loadDemangler(): Promise<Demangler & { error?: string }> {
   return loading;
 }
 
-interface WasmBindgenGlue {
+/** The wasm-bindgen glue of gecko-profiler-demangle (index_bg.js). */
+export interface WasmBindgenGlue {
   __wbg_set_wasm(exports: WebAssembly.Exports): void;
   demangle_any(name: string): string;
+}
+
+/**
+ * Wires gecko-profiler-demangle's Wasm to its glue, as a bundler would, and guards the result.
+ * `instantiate` makes the instance from the imports (the browser passes the engine's own
+ * functions, so that a global hook in place does not take the demangler for a program).
+ */
+export async function demanglerFrom(glue: WasmBindgenGlue, instantiate: (imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>): Promise<Demangler> {
+  const instance = await instantiate({ './index_bg.js': glue as unknown as WebAssembly.ModuleImports });
+  glue.__wbg_set_wasm(instance.exports);
+  (instance.exports.__wbindgen_start as () => void)();
+  return guardedDemangler((name) => glue.demangle_any(name));
 }
 
 async function loadGecko(): Promise<Demangler> {
@@ -66,9 +90,7 @@ async function loadGecko(): Promise<Demangler> {
   const wasmPath = require.resolve('gecko-profiler-demangle/index_bg.wasm');
   const gluePath = require.resolve('gecko-profiler-demangle/index_bg.js');
   const { pathToFileURL } = await import('node:url');
-  const glue = (await import(pathToFileURL(gluePath).href)) as WasmBindgenGlue & WebAssembly.ModuleImports;
-  const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './index_bg.js': glue });
-  glue.__wbg_set_wasm(instance.exports);
-  (instance.exports.__wbindgen_start as () => void)();
-  return guardedDemangler((name) => glue.demangle_any(name));
+  const glue = (await import(pathToFileURL(gluePath).href)) as WasmBindgenGlue;
+  const bytes = await readFile(wasmPath);
+  return demanglerFrom(glue, async (imports) => (await WebAssembly.instantiate(bytes, imports)).instance);
 }

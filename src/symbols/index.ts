@@ -10,7 +10,7 @@ export {
   type SymbolFrame,
   type SymbolizerOptions,
 } from './symbolizer.js';
-export { type Demangler, guardedDemangler, loadDemangler, looksMangled } from './demangle.js';
+export { type Demangler, type WasmBindgenGlue, demanglerFrom, guardedDemangler, loadDemangler, looksMangled, setDemanglerLoader } from './demangle.js';
 export { type RawSourceMapLike, WasmSourceMap } from './sourceMap.js';
 export { LineTable, type LineRow, type LineUnit } from './dwarf/lineTable.js';
 export { DebugInfo } from './dwarf/info.js';
