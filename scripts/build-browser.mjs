@@ -5,6 +5,7 @@
 //   binaryen.js                binaryen's own ES module, copied as it is (15 MB, its wasm inside)
 //   tracetable.wasm            the trace table (build/tracetable.wasm)
 //   mappings.wasm              source-map's mappings parser (for modules that have a source map)
+//   demangle.wasm              gecko-profiler-demangle (C++ and Rust names; src/browser/demangle.ts)
 // No Node built-in may be imported statically from the browser graph: the build fails, naming
 // the importer. Dynamic imports of Node-only modules (paths Node takes, e.g. reading a debug
 // file with node:fs) become a stub that rejects, so the browser gets an error, not a crash.
