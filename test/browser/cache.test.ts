@@ -3,7 +3,7 @@
 // program behaves and measures exactly as on the first load.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeBrowser, openPage, serve, skipReason } from './support.js';
+import { closeBrowser, openPage, pageResult, serve, skipReason } from './support.js';
 
 const SQL_DIST = '/node_modules/sql.js/dist/';
 const PAGE = `<!doctype html><html><body>
@@ -39,9 +39,7 @@ test('a second page load takes the instrumented module from the cache, and trace
   origin = await serve({ '/cached.html': PAGE });
   const { page } = await openPage(`${origin.url}/cached.html`, origin.url);
   const load = async (): Promise<Result> => {
-    await page.waitForFunction(() => (window as any).result || (window as any).failed, null, { timeout: 300_000 });
-    assert.equal(await page.evaluate(() => (window as any).failed), undefined);
-    return page.evaluate(() => (window as any).result) as Promise<Result>;
+    return pageResult<Result>(page);
   };
   const first = await load();
   assert.equal(first.fromCache, false);

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Symbolizer } from '../../src/symbols/index.js';
 import { stripDwarf } from '../symbols/support/fixtures.js';
-import { closeBrowser, openPage, serve, skipReason } from './support.js';
+import { closeBrowser, openPage, pageResult, serve, skipReason } from './support.js';
 
 // Served by the static server from the repository root (tmp/ is ignored by git).
 const DIR = join('tmp', `wtm-demangle-${process.pid}`);
@@ -40,9 +40,7 @@ test('Rust names in the page: demangled as Node demangles them', { skip: skipRea
   writeFileSync(join(DIR, 'alloc_rust.nodwarf.wasm'), MODULE);
   origin = await serve({ '/demangle.html': PAGE });
   const { page, errors } = await openPage(`${origin.url}/demangle.html`, origin.url);
-  await page.waitForFunction(() => (window as any).result || (window as any).failed, null, { timeout: 300_000 });
-  assert.equal(await page.evaluate(() => (window as any).failed), undefined);
-  const result = (await page.evaluate(() => (window as any).result)) as { sites: Array<[number, number]>; names: string[][]; warnings: string[] };
+  const result = await pageResult<{ sites: Array<[number, number]>; names: string[][]; warnings: string[] }>(page);
   assert.ok(origin.requests.includes('/dist/web/demangle.wasm'), 'demangle.wasm fetched beside the bundle');
   assert.deepEqual(result.warnings.filter((w) => /demangl/.test(w)), []);
 

@@ -6,7 +6,7 @@
 // environment in 2 blocks: the strings "K=V\0" and the pointer array, 4 · (n + 1)).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeBrowser, openPage, serve, skipReason } from './support.js';
+import { closeBrowser, openPage, pageResult, serve, skipReason } from './support.js';
 
 const PAGE = `<!doctype html><html><body><h1>sqlite-wasm</h1>
 <script type="module">
@@ -71,15 +71,13 @@ after(async () => {
 test('sqlite-wasm in the page: the panel\'s figures are SQLite\'s own counters + its 8-byte headers + the environment, at every step', { skip: skipReason }, async (t) => {
   origin = await serve({ '/sqlite.html': PAGE });
   const { page, errors } = await openPage(`${origin.url}/sqlite.html`, origin.url);
-  await page.waitForFunction(() => (window as any).result || (window as any).failed, null, { timeout: 300_000 });
-  assert.equal(await page.evaluate(() => (window as any).failed), undefined);
-  const result = (await page.evaluate(() => (window as any).result)) as {
+  const result = await pageResult<{
     steps: Array<{ step: string; used: number; count: number; current: number; blocks: number; api: number }>;
     environment: number;
     count: number;
     refreshMs: number;
     allocators: string[];
-  };
+  }>(page);
   assert.equal(result.count, 3000);
   assert.deepEqual(result.allocators, ['malloc', 'free', 'realloc']);
   t.diagnostic(`a full panel tick with ${result.steps[2]!.blocks} live blocks: ${result.refreshMs.toFixed(2)} ms`);

@@ -2,6 +2,7 @@
 // load dist/web/ and the npm packages as a user's server would serve them, and headless
 // Chromium (playwright-core driving Debian's /usr/bin/chromium, as test/report/html.test.ts).
 // Without Chromium the tests are skipped with the reason.
+import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
@@ -75,4 +76,14 @@ export async function openPage(url: string, origin: string): Promise<{ page: Pag
   await page.route('**/*', (route) => (route.request().url().startsWith(origin) ? route.continue() : route.abort()));
   await page.goto(url);
   return { page, errors, console };
+}
+
+/**
+ * The outcome of a page whose script sets `window.result`, or `window.failed` (its error, which
+ * then fails the test with the page's message).
+ */
+export async function pageResult<T>(page: Page, timeout = 300_000): Promise<T> {
+  await page.waitForFunction(() => (window as any).result || (window as any).failed, null, { timeout });
+  assert.equal(await page.evaluate(() => (window as any).failed), undefined);
+  return page.evaluate(() => (window as any).result) as Promise<T>;
 }
