@@ -3,14 +3,10 @@
 // program behaves and measures exactly as on the first load.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeBrowser, openPage, pageResult, serve, skipReason } from './support.js';
+import { closeBrowser, modulePage, openPage, pageResult, serve, skipReason } from './support.js';
 
 const SQL_DIST = '/node_modules/sql.js/dist/';
-const PAGE = `<!doctype html><html><body>
-<script src="${SQL_DIST}sql-wasm-browser.js"></script>
-<script type="module">
-import { withEmscriptenTracing } from '/dist/web/wasm-tracemalloc.js';
-try {
+const PAGE = modulePage(`import { withEmscriptenTracing } from '/dist/web/wasm-tracemalloc.js';`, `
   const started = performance.now();
   const { module: SQL, traced } = await withEmscriptenTracing(initSqlJs, { locateFile: (f) => '${SQL_DIST}' + f },
     { wasm: '${SQL_DIST}sql-wasm-browser.wasm', glue: '${SQL_DIST}sql-wasm-browser.js', nframe: 3 });
@@ -21,11 +17,8 @@ try {
   const answer = db.exec('select count(*), sum(length(b)) from t')[0].values[0];
   const snapshot = traced.tracemalloc.takeSnapshot();
   window.result = { readyMs, fromCache: traced.fromCache, answer, memory: traced.tracemalloc.getTracedMemory(),
-    top: snapshot.statistics('traceback').slice(0, 5).map((st) => [String(st.traceback), st.size, st.count]), sites: traced.report.sites };
-} catch (e) {
-  window.failed = String(e && e.stack || e);
-}
-</script></body></html>`;
+    top: snapshot.statistics('traceback').slice(0, 5).map((st) => [String(st.traceback), st.size, st.count]), sites: traced.report.sites };`, `
+<script src="${SQL_DIST}sql-wasm-browser.js"></script>`);
 
 let origin: Awaited<ReturnType<typeof serve>> | undefined;
 after(async () => {

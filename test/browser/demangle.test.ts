@@ -7,26 +7,20 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Symbolizer } from '../../src/symbols/index.js';
 import { stripDwarf } from '../symbols/support/fixtures.js';
-import { closeBrowser, openPage, pageResult, serve, skipReason } from './support.js';
+import { closeBrowser, modulePage, openPage, pageResult, serve, skipReason } from './support.js';
 
 // Served by the static server from the repository root (tmp/ is ignored by git).
 const DIR = join('tmp', `wtm-demangle-${process.pid}`);
 const MODULE = stripDwarf(new Uint8Array(readFileSync('fixtures/rust/alloc_rust.wasm')));
 
-const PAGE = `<!doctype html><html><body><script type="module">
-import { compileTraced } from '/dist/web/wasm-tracemalloc.js';
-try {
+const PAGE = modulePage("import { compileTraced } from '/dist/web/wasm-tracemalloc.js';", `
   const bytes = new Uint8Array(await (await fetch('/${DIR}/alloc_rust.nodwarf.wasm')).arrayBuffer());
   const traced = await compileTraced(bytes, { cache: false });
   window.result = {
     sites: traced.siteTable.sites.map((s) => [s.funcIndex, s.codeOffset]),
     names: traced.siteTable.sites.map((s) => traced.symbolizer.framesForSite(s.funcIndex, s.codeOffset).map((f) => f.functionName)),
     warnings: traced.symbolizer.warnings,
-  };
-} catch (e) {
-  window.failed = String(e && e.stack || e);
-}
-</script></body></html>`;
+  };`);
 
 let origin: Awaited<ReturnType<typeof serve>> | undefined;
 after(async () => {

@@ -6,13 +6,10 @@
 // environment in 2 blocks: the strings "K=V\0" and the pointer array, 4 · (n + 1)).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeBrowser, openPage, pageResult, serve, skipReason } from './support.js';
+import { closeBrowser, modulePage, openPage, pageResult, serve, skipReason } from './support.js';
 
-const PAGE = `<!doctype html><html><body><h1>sqlite-wasm</h1>
-<script type="module">
-import sqlite3InitModule from '/node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs';
-import { withEmscriptenTracing, openPanel } from '/dist/web/wasm-tracemalloc.js';
-try {
+const PAGE = modulePage(`import sqlite3InitModule from '/node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs';
+import { withEmscriptenTracing, openPanel } from '/dist/web/wasm-tracemalloc.js';`, `
   const { module: sqlite3, traced } = await withEmscriptenTracing(sqlite3InitModule, { print: () => {}, printErr: () => {} },
     { wasm: '/node_modules/@sqlite.org/sqlite-wasm/dist/sqlite3.wasm', nframe: 2 });
   const panel = openPanel({ traced, interval: 60_000 });
@@ -56,11 +53,7 @@ try {
   check('drop');
   db.close();
   check('close');
-  window.result = { steps, environment, count, refreshMs, allocators: traced.report.allocators.map((a) => a.shape) };
-} catch (e) {
-  window.failed = String(e && e.stack || e);
-}
-</script></body></html>`;
+  window.result = { steps, environment, count, refreshMs, allocators: traced.report.allocators.map((a) => a.shape) };`, `<h1>sqlite-wasm</h1>`);
 
 let origin: Awaited<ReturnType<typeof serve>> | undefined;
 after(async () => {

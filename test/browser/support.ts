@@ -87,3 +87,19 @@ export async function pageResult<T>(page: Page, timeout = 300_000): Promise<T> {
   assert.equal(await page.evaluate(() => (window as any).failed), undefined);
   return page.evaluate(() => (window as any).result) as Promise<T>;
 }
+
+/**
+ * A page whose module script imports `imports` and runs `body` (top-level await allowed): a
+ * throw lands in `window.failed` (see pageResult). `head`: HTML before the script.
+ */
+export function modulePage(imports: string, body: string, head = ''): string {
+  return `<!doctype html><html><body>${head}
+<script type="module">
+${imports}
+try {
+${body}
+} catch (e) {
+  window.failed = String(e && e.stack || e);
+}
+</script></body></html>`;
+}
