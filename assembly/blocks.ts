@@ -79,6 +79,24 @@ import { placeRegion } from "./regions";
     | (<u32>i32x4.bitmask(i32x4.eq(v128.load(g, 16), k)) << 4);
 }
 
+/** Address of group `g` of the region at `base`. */
+// @ts-ignore: decorator
+@inline function GROUP(base: usize, g: u32): usize {
+  return base + <usize>g * GROUP_BYTES;
+}
+
+/** Address of group `g`'s overflow count, in a region of `groups` groups at `base`. */
+// @ts-ignore: decorator
+@inline function OVERFLOW(base: usize, groups: u32, g: u32): usize {
+  return base + <usize>groups * GROUP_BYTES + <usize>g;
+}
+
+/** The entry of the lowest slot set in `mask` (from MATCH, not 0) of the group at `at`. */
+// @ts-ignore: decorator
+@inline function SLOTOF(at: usize, mask: u32): usize {
+  return at + (<usize>ctz<u32>(mask) << 2);
+}
+
 /** Gets the pointer of an entry (0: empty). */
 // @ts-ignore: decorator
 @inline export function GETPTR(e: usize): u32 {
@@ -119,55 +137,42 @@ import { placeRegion } from "./regions";
   let base = GETREGIONPTR(R_BLOCKS);
   let groups = cap >> 3;
   let g = SLOT(HASHPTR(ptr), groups);
-  let at = base + <usize>g * GROUP_BYTES;
+  let at = GROUP(base, g);
   let m = MATCH(at, ptr);
-  if (m != 0) return at + (<usize>ctz<u32>(m) << 2);
-  if (load<u8>(base + <usize>groups * GROUP_BYTES + <usize>g) == 0) return 0;
+  if (m != 0) return SLOTOF(at, m);
+  if (load<u8>(OVERFLOW(base, groups, g)) == 0) return 0;
   return findPastHome(base, groups, g, ptr);
 }
 
 /** findBlock past the home group `home`, whose overflow count is not 0. */
 function findPastHome(base: usize, groups: u32, home: u32, ptr: u32): usize {
-  let overflow = base + <usize>groups * GROUP_BYTES;
   let g = home;
   // Bounded by `groups`: counts only stay non-zero around a full group, and a table is never full.
   for (let i: u32 = 1; i < groups; ++i) {
     g = NEXT(g, groups);
-    let at = base + <usize>g * GROUP_BYTES;
+    let at = GROUP(base, g);
     let m = MATCH(at, ptr);
-    if (m != 0) return at + (<usize>ctz<u32>(m) << 2);
-    if (load<u8>(overflow + <usize>g) == 0) return 0;
+    if (m != 0) return SLOTOF(at, m);
+    if (load<u8>(OVERFLOW(base, groups, g)) == 0) return 0;
   }
   return 0;
 }
 
 /**
- * Puts (ptr, size, traceback) in the first empty slot from ptr's home group on, counting an
- * overflow in each full group it passes. ptr must not be in the table; there must be room.
+ * Puts (ptr, size, traceback) in the first empty slot from group `home` on (ptr's home group),
+ * counting an overflow in each full group it passes. `empty`: the home group's empty slots
+ * (MATCH(…, 0); 0 when it is full). ptr must not be in the table; there must be room.
  */
-// @ts-ignore: decorator
-@inline function place(base: usize, groups: u32, ptr: u32, size: u32, traceback: u32): void {
-  let g = SLOT(HASHPTR(ptr), groups);
-  let at = base + <usize>g * GROUP_BYTES;
-  let empty = MATCH(at, 0);
-  if (empty != 0) {
-    SETENTRY(at + (<usize>ctz<u32>(empty) << 2), ptr, size, traceback);
-    return;
-  }
-  placePastHome(base, groups, g, ptr, size, traceback, 0);
-}
-
-/** place() for the rarer cases: `empty`, the home group `home`'s empty slots (0: it is full). */
-function placePastHome(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceback: u32, empty: u32): void {
-  let overflow = base + <usize>groups * GROUP_BYTES;
+function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceback: u32, empty: u32): void {
   let g = home;
   while (empty == 0) {
-    let c = <u32>load<u8>(overflow + <usize>g);
-    if (c < STUCK) store<u8>(overflow + <usize>g, <u8>(c + 1));
+    let c = OVERFLOW(base, groups, g);
+    let n = <u32>load<u8>(c);
+    if (n < STUCK) store<u8>(c, <u8>(n + 1));
     g = NEXT(g, groups);
-    empty = MATCH(base + <usize>g * GROUP_BYTES, 0);
+    empty = MATCH(GROUP(base, g), 0);
   }
-  SETENTRY(base + <usize>g * GROUP_BYTES + (<usize>ctz<u32>(empty) << 2), ptr, size, traceback);
+  SETENTRY(SLOTOF(GROUP(base, g), empty), ptr, size, traceback);
 }
 
 /**
@@ -180,20 +185,21 @@ function placePastHome(base: usize, groups: u32, home: u32, ptr: u32, size: u32,
   let base = GETREGIONPTR(R_BLOCKS);
   let groups = GET32(H_BLOCKS_CAP) >> 3;
   let g = SLOT(HASHPTR(ptr), groups);
-  let at = base + <usize>g * GROUP_BYTES;
+  let at = GROUP(base, g);
   let found = MATCH(at, ptr);
-  if (found != 0) return at + (<usize>ctz<u32>(found) << 2);
+  if (found != 0) return SLOTOF(at, found);
   let empty = MATCH(at, 0);
-  if (load<u8>(base + <usize>groups * GROUP_BYTES + <usize>g) != 0) {
+  if (load<u8>(OVERFLOW(base, groups, g)) != 0) {
     // Keys homed here went further: ptr may be among them.
     let e = findPastHome(base, groups, g, ptr);
     if (e != 0) return e;
   } else if (empty != 0) {
-    SETENTRY(at + (<usize>ctz<u32>(empty) << 2), ptr, size, traceback);
+    // The common case, without a call.
+    SETENTRY(SLOTOF(at, empty), ptr, size, traceback);
     SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
     return 0;
   }
-  placePastHome(base, groups, g, ptr, size, traceback, empty);
+  place(base, groups, g, ptr, size, traceback, empty);
   SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
   return 0;
 }
@@ -212,10 +218,10 @@ function placePastHome(base: usize, groups: u32, home: u32, ptr: u32, size: u32,
 
 /** A key that lived in group `at` away from its `home` left: the groups it passed count one fewer. */
 function uncountOverflows(base: usize, groups: u32, home: u32, at: u32): void {
-  let overflow = base + <usize>groups * GROUP_BYTES;
   for (let g = home; g != at; g = NEXT(g, groups)) {
-    let c = <u32>load<u8>(overflow + <usize>g);
-    if (c < STUCK) store<u8>(overflow + <usize>g, <u8>(c - 1));
+    let c = OVERFLOW(base, groups, g);
+    let n = <u32>load<u8>(c);
+    if (n < STUCK) store<u8>(c, <u8>(n - 1));
   }
 }
 
@@ -229,10 +235,12 @@ function rehashBlocks(newCap: u32): bool {
   let old = GETREGIONPTR(R_BLOCKS);
   let oldGroups = GET32(H_BLOCKS_CAP) >> 3;
   for (let i: u32 = 0; i < oldGroups; ++i) {
-    let at = old + <usize>i * GROUP_BYTES;
+    let at = GROUP(old, i);
     for (let s: usize = 0; s < <usize>GROUP_SLOTS << 2; s += 4) {
       let k = GETPTR(at + s);
-      if (k != 0) place(fresh, groups, k, GETSIZE(at + s), GETTRACEBACK(at + s));
+      if (k == 0) continue;
+      let home = SLOT(HASHPTR(k), groups);
+      place(fresh, groups, home, k, GETSIZE(at + s), GETTRACEBACK(at + s), MATCH(GROUP(fresh, home), 0));
     }
   }
   SETREGION(R_BLOCKS, fresh, newBytes);
@@ -274,23 +282,23 @@ export function countBlocks(): u32 {
   let slots = GET32(H_BLOCKS_CAP);
   let n: u32 = 0;
   for (let s: u32 = 0; s < slots; ++s) {
-    if (GETPTR(base + <usize>(s >> 3) * GROUP_BYTES + (<usize>(s & 7) << 2)) != 0) ++n;
+    if (GETPTR(GROUP(base, s >> 3) + (<usize>(s & 7) << 2)) != 0) ++n;
   }
   return n;
 }
 
 /**
  * Checks the probing invariant, for tests: every live entry is found by findBlock, and every
- * overflow count is the number of live keys that passed its group (or stuck at 255). `scratch` is room for blocksCap / 8 u32s. Returns the number of violations.
+ * overflow count is the number of live keys that passed its group (or stuck at 255).
+ * `scratch` is room for blocksCap / 8 u32s. Returns the number of violations.
  */
 export function misplacedBlocks(scratch: usize): u32 {
   let base = GETREGIONPTR(R_BLOCKS);
   let groups = GET32(H_BLOCKS_CAP) >> 3;
-  let overflow = base + <usize>groups * GROUP_BYTES;
   memory.fill(scratch, 0, <usize>groups << 2);
   let bad: u32 = 0;
   for (let i: u32 = 0; i < groups; ++i) {
-    let at = base + <usize>i * GROUP_BYTES;
+    let at = GROUP(base, i);
     for (let s: usize = 0; s < <usize>GROUP_SLOTS << 2; s += 4) {
       let k = GETPTR(at + s);
       if (k == 0) continue;
@@ -302,7 +310,7 @@ export function misplacedBlocks(scratch: usize): u32 {
   }
   for (let g: u32 = 0; g < groups; ++g) {
     let want = load<u32>(scratch + (<usize>g << 2));
-    let have = <u32>load<u8>(overflow + <usize>g);
+    let have = <u32>load<u8>(OVERFLOW(base, groups, g));
     if (have != want && have != STUCK) ++bad;
   }
   return bad;

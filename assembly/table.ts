@@ -36,7 +36,7 @@ import { setGrowable, releaseRegions, bytesInUse } from "./regions";
 import {
   findBlock as findBlockEntry, upsertBlock, removeAt, reserveBlock, initBlocks, GETSIZE, SETENTRY,
 } from "./blocks";
-import { internStack, internStack1, initTracebacks, forgetLastTraceback, tracebackAddress as recordOf } from "./tracebacks";
+import { internStack, internStack1, initTracebacks, forgetCachedTracebacks, tracebackAddress as recordOf } from "./tracebacks";
 import { SAMPLED, sampleWeight, seedSampler, freshCountdown } from "./sampler";
 
 // === Setup ===
@@ -63,7 +63,7 @@ export function attachTable(root: usize, capacity: usize): bool {
   SET32(H_LIMIT, NO_LIMIT);
   SET32(H_END, <u32>min<u64>(end, 0xFFFFFFFF));
   SET32(H_HIGH_WATER, <u32>HEADER_SIZE);
-  forgetLastTraceback();
+  forgetCachedTracebacks();
   SETCOUNTDOWN(-Infinity);
   seedSampler(0);
   return true;
@@ -260,7 +260,7 @@ function resetTraces(): bool {
 function dropTraces(): void {
   releaseRegions();
   zeroCounters();
-  forgetLastTraceback();
+  forgetCachedTracebacks();
   SET32(H_BLOCKS_CAP, 0);
   SET32(H_LIVE_BLOCKS, 0);
   SET32(H_TRACEBACK_COUNT, 0);
@@ -278,12 +278,12 @@ export function start(nframe: i32): i32 {
   if (flags & TRACING) {
     if (<u32>nframe != GET32(H_NFRAME)) {
       SETNFRAME(nframe);
-      forgetLastTraceback();
+      forgetCachedTracebacks();
     }
     return OK;
   }
   SETNFRAME(nframe);
-  forgetLastTraceback();
+  forgetCachedTracebacks();
   if (!resetTraces()) {
     dropTraces();
     SETFLAGS(flags & SETTINGS);

@@ -81,7 +81,7 @@ import { placeRegion, extendRegion } from "./regions";
 // ids are reset or nframe changes, so an entry always names a live id under the current nframe.
 
 /** Forgets the cached tracebacks (ids were reset, or nframe changed). */
-export function forgetLastTraceback(): void {
+export function forgetCachedTracebacks(): void {
   memory.fill(ROOT + H_ONE_CACHE, 0, ONE_CACHE_SLOTS * 12 + STACK_CACHE_SLOTS * STACK_CACHE_ENTRY);
 }
 
@@ -319,7 +319,7 @@ function internOne(total: u32, f0: u32, e: usize): i32 {
 
 /** Gives the tracebacks fresh, empty regions (no ids). False if out of memory. */
 export function initTracebacks(): bool {
-  forgetLastTraceback();
+  forgetCachedTracebacks();
   SETREGION(R_INDEX, 0, 0);
   SETREGION(R_OFFSETS, 0, 0);
   SETREGION(R_ARENA, 0, 0);
