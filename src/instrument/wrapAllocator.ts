@@ -82,6 +82,22 @@ const AS_OBJECT_OVERHEAD = 16;
 /** Suffix of the function that keeps an allocator's original body (or import). */
 const ORIGINAL_SUFFIX = '$tm_orig';
 
+/** `$tm_guard = value`. */
+function setGuard(module: binaryen.Module, value: number): number {
+  return module.global.set(G_GUARD, module.i32.const(value));
+}
+
+/**
+ * `if ($tm_guard) return call();`: an allocator called from inside another one goes straight to
+ * the original, unreported (the outermost call reports).
+ */
+function passThrough(module: binaryen.Module, call: () => number, results: number): number {
+  return module.if(
+    module.global.get(G_GUARD, binaryen.i32),
+    results === binaryen.none ? module.block(null, [call(), module.return()]) : module.return(call()),
+  );
+}
+
 /**
  * Adds `<name>$tm_untraced`: the allocator as the wrapper runs it, but reporting nothing (the
  * guard set around the original, so that allocator calls nested inside it do not report either).
@@ -90,23 +106,18 @@ const ORIGINAL_SUFFIX = '$tm_orig';
 export function addUntracedEntry(module: binaryen.Module, allocator: AllocatorFunction, original: string): string {
   const info = binaryen.getFunctionInfo(module.getFunction(allocator.name));
   const params = binaryen.expandType(info.params);
-  const i32 = binaryen.i32;
   const callOriginal = (): number => module.call(original, params.map((t, i) => module.local.get(i, t)), info.results);
-  const setGuard = (value: number): number => module.global.set(G_GUARD, module.i32.const(value));
-  const passThrough = module.if(
-    module.global.get(G_GUARD, i32),
-    info.results === binaryen.none ? module.block(null, [callOriginal(), module.return()]) : module.return(callOriginal()),
-  );
   const name = allocator.name + '$tm_untraced';
+  const pass = passThrough(module, callOriginal, info.results);
   if (info.results === binaryen.none) {
-    module.addFunction(name, info.params, info.results, [], module.block(null, [passThrough, setGuard(1), callOriginal(), setGuard(0)]));
+    module.addFunction(name, info.params, info.results, [], module.block(null, [pass, setGuard(module, 1), callOriginal(), setGuard(module, 0)]));
   } else {
     const result = params.length;
     module.addFunction(name, info.params, info.results, [info.results], module.block(null, [
-      passThrough,
-      setGuard(1),
+      pass,
+      setGuard(module, 1),
       module.local.set(result, callOriginal()),
-      setGuard(0),
+      setGuard(module, 0),
       module.local.get(result, info.results),
     ], info.results));
   }
@@ -123,23 +134,19 @@ export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunct
   const original = allocator.name + ORIGINAL_SUFFIX;
   const params = binaryen.expandType(info.params);
   let wrapperRef: number;
-  let locals: WrapperLocals;
   if (allocator.imported) {
     module.removeFunction(allocator.name);
     module.addFunctionImport(original, info.module!, info.base!, info.params, info.results);
-    const i32 = binaryen.i32;
-    wrapperRef = module.addFunction(allocator.name, info.params, info.results, [i32, binaryen.f64, i32, i32, i32, i32], module.nop());
-    const n = params.length;
-    locals = { result: n, countdown: n + 1, frames: n + 2, depth: n + 3, base: n + 4, mask: n + 5 };
+    wrapperRef = module.addFunction(allocator.name, info.params, info.results, [], module.nop());
   } else {
     module.addFunction(original, info.params, info.results, info.vars, info.body);
     wrapperRef = ref;
-    const add = (type: number): number => functionAddVar(ref, type);
-    locals = {
-      result: add(binaryen.i32), countdown: add(binaryen.f64), frames: add(binaryen.i32),
-      depth: add(binaryen.i32), base: add(binaryen.i32), mask: add(binaryen.i32),
-    };
   }
+  const add = (type: number): number => functionAddVar(wrapperRef, type);
+  const locals: WrapperLocals = {
+    result: add(binaryen.i32), countdown: add(binaryen.f64), frames: add(binaryen.i32),
+    depth: add(binaryen.i32), base: add(binaryen.i32), mask: add(binaryen.i32),
+  };
   // A forwarder (wasi-libc's malloc is `return dlmalloc(n)`) is skipped: the wrapper calls its
   // target directly, one call level fewer on every allocation (V8 does not inline Wasm calls).
   const callee = allocator.imported ? original : forwardTarget(module, info.body, params, info.results) ?? original;
@@ -197,18 +204,14 @@ function wrapperBody(
   const param = (i: number): number => module.local.get(i, params[i]!);
   const callOriginal = (): number => module.call(callee, params.map((_, i) => param(i)), results);
   // guard(1) opens and guard(0) closes the outermost call: the hooks, if any, sit just outside.
-  const setGuard = (value: number): number => module.global.set(G_GUARD, module.i32.const(value));
   const guard = (value: number): number => {
-    if (!allocatorHooks) return setGuard(value);
+    if (!allocatorHooks) return setGuard(module, value);
     return value === 1
-      ? module.block(null, [module.call(IMPORT_ENTER_ALLOCATOR, [], binaryen.none), setGuard(1)])
-      : module.block(null, [setGuard(0), module.call(IMPORT_LEAVE_ALLOCATOR, [], binaryen.none)]);
+      ? module.block(null, [module.call(IMPORT_ENTER_ALLOCATOR, [], binaryen.none), setGuard(module, 1)])
+      : module.block(null, [setGuard(module, 0), module.call(IMPORT_LEAVE_ALLOCATOR, [], binaryen.none)]);
   };
   const result = (): number => module.local.get(resultLocal, i32);
-  const passThrough = module.if(
-    module.global.get(G_GUARD, i32),
-    results === binaryen.none ? module.block(null, [callOriginal(), module.return()]) : module.return(callOriginal()),
-  );
+  const pass = passThrough(module, callOriginal, results);
   // Calls the table only while it traces, with one frame when nframe is 1 (the common case:
   // loading and passing sixteen slots costs more than the call itself). The imported global is
   // read once into a local (readFrames), then the local is tested: a read of an imported
@@ -256,7 +259,7 @@ function wrapperBody(
   switch (allocator.shape) {
     case 'free':
       return module.block(null, [
-        passThrough,
+        pass,
         module.if(module.i32.and(module.global.get(G_FREE_FILTER, i32), freeBit()), module.call(IMPORT_FREE, [param(0)], binaryen.none)),
         guard(1),
         callOriginal(),
@@ -272,7 +275,7 @@ function wrapperBody(
       return module.block(null, [
         reportFree(objectPointer),
         reportFree(() => param(0)),
-        module.if(module.global.get(G_GUARD, i32), module.block(null, [callOriginal(), module.return()])),
+        pass,
         guard(1),
         callOriginal(),
         guard(0),
@@ -282,7 +285,7 @@ function wrapperBody(
     case 'rust_realloc': {
       const sizeOf = (): number => (allocator.shape === 'realloc' ? param(1) : param(3));
       return module.block(null, [
-        passThrough,
+        pass,
         guard(1),
         module.local.set(resultLocal, callOriginal()),
         guard(0),
@@ -292,7 +295,7 @@ function wrapperBody(
     }
     case 'posix_memalign':
       return module.block(null, [
-        passThrough,
+        pass,
         guard(1),
         module.local.set(resultLocal, callOriginal()),
         guard(0),
@@ -308,7 +311,7 @@ function wrapperBody(
         : allocator.shape === 'aligned_alloc' ? param(1)
         : param(0); // malloc, rust_alloc
       return module.block(null, [
-        passThrough,
+        pass,
         guard(1),
         module.local.set(resultLocal, callOriginal()),
         guard(0),
