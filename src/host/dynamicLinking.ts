@@ -13,10 +13,10 @@
  *     module's (and past earlier side modules') and continues its tracebacks with the main
  *     module's active call sites: one table, one snapshot, no JS per allocation, and the side
  *     module's frames symbolized with its own names and DWARF (LinkedSiteFrames);
- *   - its re-imported allocator (`env.malloc` behind the wrapper) is the main module's export
- *     called with the main module's reporting paused (`reportFrames` and `freeFilter` at 0 for
- *     the call), so a block the side module allocates is traced once, with the side module's
- *     call sites, not a second time by the main module's wrapper;
+ *   - its re-imported allocator (`env.malloc` behind the wrapper) is the main module's
+ *     `__tracemalloc_untraced_malloc` (Wasm to Wasm; a main module without it: its export called
+ *     from JS with reporting paused), so a block the side module allocates is traced once, with
+ *     the side module's call sites, not a second time by the main module's wrapper;
  *   - the glue's loader runs unchanged (memory and table placement, GOT.mem / GOT.func,
  *     relocations, constructors): it is handed the instrumented module, and for the moment it
  *     instantiates that one module, `WebAssembly.Instance` adds the imports above and runs
@@ -36,7 +36,7 @@ import { INIT_EXPORT, SLOT_BYTES_EXPORT, UNTRACED_EXPORT_PREFIX } from '../instr
 import type { SiteTable } from '../instrument/siteTable.js';
 import { UNKNOWN } from '../instrument/siteTable.js';
 import { Frame } from '../snapshot/index.js';
-import type { Symbolizer } from '../symbols/index.js';
+import { readNameSection, type Symbolizer } from '../symbols/index.js';
 import { emscriptenInstantiateWasm, type EmscriptenTraceOptions, type EmscriptenTracing } from './emscripten.js';
 import { TracingSetupError } from './errors.js';
 import { mayHaveAllocator } from './allocatorFilter.js';
@@ -46,7 +46,7 @@ import {
 import { SiteFrames } from './siteFrames.js';
 import { instrumentCached } from './moduleCache.js';
 import { compileTracedWith } from './tracedModule.js';
-import { Reader, nameBytes, readSections, uleb, vector, withVector, writeModule } from '../instrument/wasmSections.js';
+import { Reader, customName, nameBytes, readSections, uleb, vector, withVector, writeModule } from '../instrument/wasmSections.js';
 import { TraceTable, type TracemallocImports } from './traceTable.js';
 import { engine } from './wasmApi.js';
 
@@ -157,8 +157,15 @@ interface MainModule {
   link: WebAssembly.ModuleImports;
 }
 
-/** The main module's shadow-stack globals (src/instrument/shadowStackGlobals.ts), exported under these names. */
-const SHADOW_STACK_EXPORTS: Record<string, string> = { tm_depth: '__tracemalloc_depth', tm_base: '__tracemalloc_base', tm_mask: '__tracemalloc_mask' };
+/**
+ * The main module's shadow-stack globals (src/instrument/shadowStackGlobals.ts: their names in
+ * the name section), the names they are exported under, and build/sidelink.wasm's imports of them.
+ */
+const SHADOW_STACK_GLOBALS = [
+  { global: 'tm_depth', exported: '__tracemalloc_depth', linkImport: 'depth' },
+  { global: 'tm_base', exported: '__tracemalloc_base', linkImport: 'base' },
+  { global: 'tm_mask', exported: '__tracemalloc_mask', linkImport: 'mask' },
+] as const;
 
 /**
  * The instrumented main module with its shadow-stack globals exported (found by the names the
@@ -167,26 +174,20 @@ const SHADOW_STACK_EXPORTS: Record<string, string> = { tm_depth: '__tracemalloc_
  */
 export function exportShadowStack(instrumented: Uint8Array): Uint8Array {
   const sections = readSections(instrumented);
-  const indices = new Map<string, number>();
-  for (const section of sections) {
-    if (section.id !== 0) continue;
-    const r = new Reader(section.payload);
-    if (r.name() !== 'name') continue;
-    while (r.at < r.bytes.length) {
-      const id = r.u8();
-      const end = r.uleb() + r.at;
-      if (id === 7) for (let n = r.uleb(); n > 0; n--) {
-        const index = r.uleb();
-        const name = r.name();
-        if (name in SHADOW_STACK_EXPORTS) indices.set(name, index);
-      }
-      r.at = end;
+  const nameSection = sections.find((s) => customName(s) === 'name');
+  const globalNames = new Map<string, number>();
+  if (nameSection !== undefined) {
+    const r = new Reader(nameSection.payload);
+    r.name();
+    for (const [index, name] of readNameSection(nameSection.payload.subarray(r.at), []).globalNames) globalNames.set(name, index);
+  }
+  const entries = SHADOW_STACK_GLOBALS.map(({ global, exported }) => {
+    const index = globalNames.get(global);
+    if (index === undefined) {
+      throw new TracingSetupError('the instrumented main module names no shadow-stack globals (tm_depth, tm_base, tm_mask): it was made by an incompatible wasm-tracemalloc');
     }
-  }
-  if (indices.size !== Object.keys(SHADOW_STACK_EXPORTS).length) {
-    throw new TracingSetupError('the instrumented main module names no shadow-stack globals (tm_depth, tm_base, tm_mask): it was made by an incompatible wasm-tracemalloc');
-  }
-  const entries = [...indices].map(([name, index]) => Uint8Array.from([...nameBytes(SHADOW_STACK_EXPORTS[name]!), 0x03, ...uleb(index)]));
+    return Uint8Array.from([...nameBytes(exported), 0x03, ...uleb(index)]);
+  });
   const at = sections.findIndex((x) => x.id === 7);
   if (at === -1) throw new TracingSetupError('the instrumented main module has no export section');
   const { count, items } = vector(sections[at]!.payload);
@@ -196,12 +197,9 @@ export function exportShadowStack(instrumented: Uint8Array): Uint8Array {
 
 /** The main module's memory and exported shadow-stack globals, as build/sidelink.wasm imports them. */
 function mainLinkImports(exports: WebAssembly.Exports, memory: WebAssembly.Memory): WebAssembly.ModuleImports {
-  return {
-    memory,
-    depth: exports['__tracemalloc_depth'] as WebAssembly.Global,
-    base: exports['__tracemalloc_base'] as WebAssembly.Global,
-    mask: exports['__tracemalloc_mask'] as WebAssembly.Global,
-  };
+  const link: WebAssembly.ModuleImports = { memory };
+  for (const { exported, linkImport } of SHADOW_STACK_GLOBALS) link[linkImport] = exports[exported] as WebAssembly.Global;
+  return link;
 }
 
 /** Where the compiled side-module link is: build/ at the package root (from src/host/ and dist/host/). */

@@ -171,7 +171,7 @@ export class Symbolizer {
     const moduleInfo = readWasmModule(originalBytes);
     warnings.push(...moduleInfo.errors);
     const namePayload = customSection(moduleInfo, 'name');
-    const names: NameSection = namePayload ? readNameSection(namePayload, warnings) : { functionNames: new Map() };
+    const names: NameSection = namePayload ? readNameSection(namePayload, warnings) : { functionNames: new Map(), globalNames: new Map() };
     const moduleDir = options.modulePath ? dirname(options.modulePath) : undefined;
     const dwarf = await findDwarf(moduleInfo, names, options, moduleDir, read, warnings);
     const map = await findSourceMap(moduleInfo, options, moduleDir, dwarf.sections !== undefined, read, warnings);

@@ -237,11 +237,13 @@ export interface NameSection {
   moduleName?: string;
   /** Function index (imports counted) → name, as written (not demangled). */
   functionNames: Map<number, string>;
+  /** Global index (imports counted) → name (the extended name section's subsection 7). */
+  globalNames: Map<number, string>;
 }
 
-/** Reads the `name` custom section (subsection 0: module name, 1: function names). */
+/** Reads the `name` custom section (subsection 0: module name, 1: function names, 7: global names). */
 export function readNameSection(payload: Uint8Array, errors: string[]): NameSection {
-  const out: NameSection = { functionNames: new Map() };
+  const out: NameSection = { functionNames: new Map(), globalNames: new Map() };
   const r = new ByteReader(payload);
   try {
     while (r.remaining > 0) {
@@ -251,11 +253,12 @@ export function readNameSection(payload: Uint8Array, errors: string[]): NameSect
       const sub = new ByteReader(payload, r.pos, r.pos + size);
       r.pos += size;
       if (id === 0) out.moduleName = sub.name();
-      else if (id === 1) {
+      else if (id === 1 || id === 7) {
+        const names = id === 1 ? out.functionNames : out.globalNames;
         const count = sub.uleb();
         for (let i = 0; i < count; i++) {
           const index = sub.uleb();
-          out.functionNames.set(index, sub.name());
+          names.set(index, sub.name());
         }
       }
     }
