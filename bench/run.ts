@@ -265,7 +265,7 @@ if (selected('containers')) {
 if (selected('sqlite')) workloads.push(await sqliteWorkload(QUICK ? 500 : 10_000));
 if (selected('tiktoken')) workloads.push(await tiktokenWorkload(QUICK ? 1 : 3));
 // A process per measurement: left out of --quick unless asked for by name.
-if (ONLY?.some((o) => 'tree-sitter'.includes(o)) || (!QUICK && selected('tree-sitter'))) workloads.push(treeSitterWorkload(20));
+if (selected('tree-sitter') && (!QUICK || ONLY !== null)) workloads.push(treeSitterWorkload(20));
 
 console.log(`# Tracing overhead (${RUNS} alternating rounds, Node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
 const memoryRows: string[] = [];
