@@ -39,17 +39,17 @@
       (else (call $mainFrame (i32.add (i32.sub (local.get $k) (local.get $own)) (i32.const 1))))))
 
   ;; The side module's frames plus the main module's.
-  (func $total (param $total i32) (result i32)
+  (func $joinedTotal (param $total i32) (result i32)
     (i32.add (local.get $total) (i32.shr_u (global.get $depth) (i32.const 2))))
 
   ;; min(total, n): how many of the frames passed are the side module's own.
-  (func $own (param $total i32) (param $n i32) (result i32)
+  (func $keptOwn (param $total i32) (param $n i32) (result i32)
     (select (local.get $total) (local.get $n) (i32.lt_u (local.get $total) (local.get $n))))
 
   (func (export "alloc") (param $ptr i32) (param $size i32) (param $total i32) (param $f0 i32) (param $f1 i32) (param $f2 i32) (param $f3 i32) (param $f4 i32) (param $f5 i32) (param $f6 i32) (param $f7 i32) (param $f8 i32) (param $f9 i32) (param $f10 i32) (param $f11 i32) (param $f12 i32) (param $f13 i32) (param $f14 i32) (param $f15 i32)
     (local $own i32)
-    (local.set $own (call $own (local.get $total) (i32.const 16)))
-    (call $alloc (local.get $ptr) (local.get $size) (call $total (local.get $total))
+    (local.set $own (call $keptOwn (local.get $total) (i32.const 16)))
+    (call $alloc (local.get $ptr) (local.get $size) (call $joinedTotal (local.get $total))
       (call $frame (i32.const 0) (local.get $own) (local.get $f0))
       (call $frame (i32.const 1) (local.get $own) (local.get $f1))
       (call $frame (i32.const 2) (local.get $own) (local.get $f2))
@@ -68,13 +68,13 @@
       (call $frame (i32.const 15) (local.get $own) (local.get $f15))))
 
   (func (export "alloc1") (param $ptr i32) (param $size i32) (param $total i32) (param $f0 i32)
-    (call $alloc1 (local.get $ptr) (local.get $size) (call $total (local.get $total))
-      (call $frame (i32.const 0) (call $own (local.get $total) (i32.const 1)) (local.get $f0))))
+    (call $alloc1 (local.get $ptr) (local.get $size) (call $joinedTotal (local.get $total))
+      (call $frame (i32.const 0) (call $keptOwn (local.get $total) (i32.const 1)) (local.get $f0))))
 
   (func (export "realloc") (param $old i32) (param $ptr i32) (param $size i32) (param $total i32) (param $f0 i32) (param $f1 i32) (param $f2 i32) (param $f3 i32) (param $f4 i32) (param $f5 i32) (param $f6 i32) (param $f7 i32) (param $f8 i32) (param $f9 i32) (param $f10 i32) (param $f11 i32) (param $f12 i32) (param $f13 i32) (param $f14 i32) (param $f15 i32)
     (local $own i32)
-    (local.set $own (call $own (local.get $total) (i32.const 16)))
-    (call $realloc (local.get $old) (local.get $ptr) (local.get $size) (call $total (local.get $total))
+    (local.set $own (call $keptOwn (local.get $total) (i32.const 16)))
+    (call $realloc (local.get $old) (local.get $ptr) (local.get $size) (call $joinedTotal (local.get $total))
       (call $frame (i32.const 0) (local.get $own) (local.get $f0))
       (call $frame (i32.const 1) (local.get $own) (local.get $f1))
       (call $frame (i32.const 2) (local.get $own) (local.get $f2))
@@ -93,5 +93,5 @@
       (call $frame (i32.const 15) (local.get $own) (local.get $f15))))
 
   (func (export "realloc1") (param $old i32) (param $ptr i32) (param $size i32) (param $total i32) (param $f0 i32)
-    (call $realloc1 (local.get $old) (local.get $ptr) (local.get $size) (call $total (local.get $total))
-      (call $frame (i32.const 0) (call $own (local.get $total) (i32.const 1)) (local.get $f0)))))
+    (call $realloc1 (local.get $old) (local.get $ptr) (local.get $size) (call $joinedTotal (local.get $total))
+      (call $frame (i32.const 0) (call $keptOwn (local.get $total) (i32.const 1)) (local.get $f0)))))
