@@ -27,7 +27,7 @@
 import {
   GET32, SET32, GETREGIONPTR, SETREGION, SLOT, H_BLOCKS_CAP, H_LIVE_BLOCKS, R_BLOCKS,
 } from "./layout";
-import { placeRegion } from "./regions";
+import { placeZeroedRegion } from "./regions";
 
 // @ts-ignore: decorator
 @inline export const GROUP_SLOTS: u32 = 8;
@@ -229,9 +229,8 @@ function uncountOverflows(base: usize, groups: u32, home: u32, at: u32): void {
 function rehashBlocks(newCap: u32): bool {
   let groups = newCap >> 3;
   let newBytes = BLOCKS_REGION_BYTES(groups);
-  let fresh = placeRegion(newBytes);
+  let fresh = placeZeroedRegion(newBytes);
   if (fresh == 0) return false;
-  memory.fill(fresh, 0, newBytes);
   let old = GETREGIONPTR(R_BLOCKS);
   let oldGroups = GET32(H_BLOCKS_CAP) >> 3;
   for (let i: u32 = 0; i < oldGroups; ++i) {

@@ -117,6 +117,22 @@ export function placeRegion(bytes: usize): usize {
 }
 
 /**
+ * placeRegion, with the region's bytes zeroed. Only the part below the high-water mark can hold
+ * old data: in production (growable) the memory above it has never been handed out, and
+ * memory.grow gives zeros. Skipping that part spares a write pass over every grown table
+ * (bench/RESULTS.md, "Session 4"); the test region (not growable) may hold anything, so it is
+ * always filled.
+ */
+export function placeZeroedRegion(bytes: usize): usize {
+  let written = ROOT + <usize>GET32(H_HIGH_WATER);
+  let at = placeRegion(bytes);
+  if (at == 0) return 0;
+  let dirtyEnd = growable ? min<usize>(at + bytes, written) : at + bytes;
+  if (dirtyEnd > at) memory.fill(at, 0, dirtyEnd - at);
+  return at;
+}
+
+/**
  * Grows region `r` to `newBytes` bytes keeping its first `keepBytes` bytes: in place when the
  * bytes after it are free, otherwise by moving it. Returns false, changing nothing, when no
  * memory is left.

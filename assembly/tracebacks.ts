@@ -45,7 +45,7 @@ import {
   H_NFRAME, H_TRACEBACK_COUNT, H_INDEX_CAP, H_ARENA_USED, H_SCRATCH, H_ONE_CACHE, ONE_CACHE_SLOTS,
   H_STACK_CACHE, STACK_CACHE_SLOTS, STACK_CACHE_ENTRY,
 } from "./layout";
-import { placeRegion, extendRegion } from "./regions";
+import { placeRegion, placeZeroedRegion, extendRegion } from "./regions";
 
 // @ts-ignore: decorator
 @inline export const TB_TOTAL: usize = 0;
@@ -156,9 +156,8 @@ function recordEquals(rec: usize, total: u32, n: u32): bool {
 /** Moves the index into a new region of `newCap` slots. False, changing nothing, if out of memory. */
 function rehashIndex(newCap: u32): bool {
   let newBytes = <usize>newCap * INDEX_SLOT;
-  let fresh = placeRegion(newBytes);
+  let fresh = placeZeroedRegion(newBytes);
   if (fresh == 0) return false;
-  memory.fill(fresh, 0, newBytes);
   let old = GETREGIONPTR(R_INDEX);
   let oldLimit = old + GETREGIONBYTES(R_INDEX);
   let limit = fresh + newBytes;

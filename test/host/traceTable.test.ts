@@ -209,6 +209,35 @@ describe('TraceTable: the API', () => {
     assert.equal(t.getTracemallocMemory(), HEADER_SIZE);
   });
 
+  // A bound: with stale entries left in a reused region the table's probe loops can run forever.
+  test('tables regrown after clearTraces hold only the new blocks (reused memory is zeroed, fresh memory is not rewritten)', { timeout: 120_000 }, async () => {
+    // The blocks table and the intern index skip zeroing memory that was never handed out
+    // (memory.grow gives zeros) but must zero the gaps earlier regions left. Two fills of
+    // 300,000 blocks (big enough to hash by chunk) at disjoint addresses, with clearTraces between.
+    const t = await TraceTable.create();
+    t.start(1);
+    const fill = (base: number, sizeOf: (i: number) => number): void => {
+      for (let i = 0; i < 300_000; i++) callAlloc(t, base + 16 * i, sizeOf(i), 1, [1 + (i % 50)]);
+    };
+    fill(0x100000, (i) => 1 + (i % 97));
+    const { highWater } = t.tableMemory();
+    t.clearTraces();
+    fill(0x4000000, (i) => 2 + (i % 89));
+    assert.equal(t.tableMemory().highWater, highWater, 'the second fill reused the memory of the first');
+    const { traceSizes, tracePointers } = t.readTraces();
+    assert.equal(tracePointers.length, 300_000);
+    const seen = new Set<number>();
+    for (let k = 0; k < tracePointers.length; k++) {
+      const i = (tracePointers[k]! - 0x4000000) / 16;
+      assert.ok(Number.isInteger(i) && i >= 0 && i < 300_000, `trace at ${tracePointers[k]} is not one of the second fill`);
+      assert.equal(traceSizes[k], 2 + (i % 89));
+      seen.add(i);
+    }
+    assert.equal(seen.size, 300_000);
+    assert.equal(t.lookup(0x100000 + 16 * 12345), null, 'a block of the first fill');
+    assert.equal(t.lookup(0x4000000 + 16 * 12345)?.size, 2 + (12345 % 89));
+  });
+
   test('realloc(p, 0) follows the libc flag; a failed realloc keeps the block', async () => {
     const t = await TraceTable.create();
     t.start(1);
