@@ -59,10 +59,24 @@ import { placeZeroedRegion } from "./regions";
 // @ts-ignore: decorator
 @inline const GROWN_BLOCKS: u64 = 13;
 
-/** Hash of a block pointer: Fibonacci hashing, whose high bits SLOT takes. */
+// A table of at least LOCALITY_MIN_CAP slots (about 200 KB: a fifth of a 1 MB L2 cache, which
+// the program's own data needs too) hashes a block by its 2^LOCALITY_SHIFT-byte chunk
+// instead of its address, so that blocks allocated side by side share a home group and one
+// cache line serves a run of them. A smaller table stays hashed by address: it is cached
+// anyway, and dense small blocks sharing a home would only overflow it. Measured on tiktoken
+// and churn, bench/RESULTS.md, "Session 4".
+// @ts-ignore: decorator
+@inline export const LOCALITY_MIN_CAP: u32 = 1 << 14;
+// @ts-ignore: decorator
+@inline export const LOCALITY_SHIFT: u32 = 8;
+
+/** How many low bits of a pointer HASHPTR drops: 0 or LOCALITY_SHIFT, set when the table is (re)built. */
+let ptrShift: u32 = 0;
+
+/** Hash of a block pointer: Fibonacci hashing of its chunk, whose high bits SLOT takes. */
 // @ts-ignore: decorator
 @inline function HASHPTR(ptr: u32): u32 {
-  return ptr * 0x9E3779B1;
+  return (ptr >> ptrShift) * 0x9E3779B1;
 }
 
 /** Bytes of a region of `groups` groups and their overflow counts. */
@@ -233,6 +247,7 @@ function rehashBlocks(newCap: u32): bool {
   if (fresh == 0) return false;
   let old = GETREGIONPTR(R_BLOCKS);
   let oldGroups = GET32(H_BLOCKS_CAP) >> 3;
+  ptrShift = newCap >= LOCALITY_MIN_CAP ? LOCALITY_SHIFT : 0;
   for (let i: u32 = 0; i < oldGroups; ++i) {
     let at = GROUP(old, i);
     for (let s: usize = 0; s < <usize>GROUP_SLOTS << 2; s += 4) {

@@ -1,6 +1,6 @@
-import { start, free, findBlock, tracemallocMemory } from "../../assembly/table";
-import { GET32, GET64, H_BLOCKS_CAP, H_HIGH_WATER, H_REPLACED, H_UNKNOWN_FREES, HEADER_SIZE, R_BLOCKS, GETREGIONBYTES } from "../../assembly/layout";
-import { GETSIZE, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS } from "../../assembly/blocks";
+import { start, free, findBlock, tracemallocMemory, clearTraces } from "../../assembly/table";
+import { GET32, GET64, H_BLOCKS_CAP, H_HIGH_WATER, H_REPLACED, H_UNKNOWN_FREES, HEADER_SIZE, R_BLOCKS, GETREGIONBYTES, GETREGIONPTR } from "../../assembly/layout";
+import { GETSIZE, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS, GROUP_BYTES, LOCALITY_MIN_CAP, LOCALITY_SHIFT } from "../../assembly/blocks";
 import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees } from "./helpers";
 
 /** misplacedBlocks with scratch room for the current table. */
@@ -148,6 +148,38 @@ describe("the blocks table under churn", () => {
     }
     expect(wrong).toBe(0);
     expect(live()).toBe(n);
+  });
+});
+
+/** Pairs of blocks in one 2^LOCALITY_SHIFT-byte chunk (at `from`, `from + chunk`, ...) that have the same group. */
+function chunkmatesTogether(from: u32, pairs: u32): u32 {
+  let together: u32 = 0;
+  for (let i: u32 = 0; i < pairs; ++i) {
+    let p = from + (i << LOCALITY_SHIFT);
+    alloc1(p, 1);
+    alloc1(p + 16, 1);
+    let base = GETREGIONPTR(R_BLOCKS);
+    if ((findBlock(p) - base) / GROUP_BYTES == (findBlock(p + 16) - base) / GROUP_BYTES) ++together;
+  }
+  return together;
+}
+
+describe("hashing by chunk in large tables", () => {
+  beforeEach(() => { freshTable(16 << 20); start(1); });
+
+  it("puts blocks of one chunk in one group once the table is large, and hashes by address again after a clear", () => {
+    // Small table: homes by address, so chunk-mates share a group only by chance (1 in 8 here).
+    expect(chunkmatesTogether(0x8000000, 8)).toBeLessThan(8);
+    // Grow past LOCALITY_MIN_CAP with scattered blocks (one a 4 KiB page).
+    for (let i: u32 = 1; i <= LOCALITY_MIN_CAP; ++i) alloc1(0x100000 + (i << 12), 1);
+    expect(GET32(H_BLOCKS_CAP)).toBeGreaterThanOrEqual(LOCALITY_MIN_CAP);
+    // A group holds 8 and is at most 7/10 full: most pairs find room together in their home group.
+    expect(chunkmatesTogether(0x9000000, 100)).toBeGreaterThan(80);
+    expect(misplaced()).toBe(0);
+    clearTraces();
+    expect(GET32(H_BLOCKS_CAP)).toBe(BLOCKS_MIN_CAP);
+    expect(chunkmatesTogether(0xA000000, 8)).toBeLessThan(8);
+    expect(misplaced()).toBe(0);
   });
 });
 
