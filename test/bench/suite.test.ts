@@ -14,7 +14,7 @@ test('bench/run.ts --quick: every workload x variant has a ratio row and a memor
   assert.equal(r.status, 0, r.stderr);
   const variants = ['uninstrumented', 'instrumented, not tracing', 'exact, nframe=1', 'exact, nframe=16', 'sampling 512 KiB, nframe=16', 'JS hook: new Error().stack per allocation'];
   const workloads = [...r.stdout.matchAll(/^## (.+?): uninstrumented median [\d.]+ ms wall, [\d.]+ ms CPU$/gm)].map((m) => m[1]!);
-  assert.deepEqual(workloads.map((w) => w.split(',')[0]), ['churn', 'containers (C++ new/delete', 'sqlite-wasm', 'tiktoken (Rust']);
+  assert.deepEqual(workloads.map((w) => w.split(',')[0]), ['churn', 'containers (C++ new/delete', 'sqlite-wasm', 'tiktoken (Rust', '@jsquash/png (Rust']);
   for (const v of variants) {
     const ratioRows = r.stdout.split('\n').filter((l) => l.startsWith(`| ${v} |`));
     assert.equal(ratioRows.length, workloads.length, `ratio rows of ${v}`);
