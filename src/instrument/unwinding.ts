@@ -26,7 +26,7 @@
  * stores its site at its own `$d` and sets the depth from there (shadowStack.ts).
  */
 import binaryen from 'binaryen';
-import { walkPostOrder } from './expressionTree.js';
+import { childrenOf, walkPostOrder, type Placement } from './expressionTree.js';
 import {
   callTargetName,
   expressionId,
@@ -79,8 +79,7 @@ export function healGuardAfterUnwinds(module: binaryen.Module, fn: Ref, catching
       const n = tryGetNumCatchBodies(expr) as number;
       for (let i = 0; i < n; i++) {
         const body = tryGetCatchBodyAt(expr, i) as Ref;
-        // A catch body may start with `pop` (the caught values): the restore goes after it.
-        trySetCatchBodyAt(expr, i, prependAfterPop(module, body, restore()));
+        trySetCatchBodyAt(expr, i, prependAfterPop(module, fn, body, restore()));
         healed++;
       }
     }
@@ -92,44 +91,23 @@ export function healGuardAfterUnwinds(module: binaryen.Module, fn: Ref, catching
   return healed;
 }
 
-const BLOCK = expressionId('Block');
 const POP = expressionId('Pop');
-const blockGetNumChildren = rawFunction('BlockGetNumChildren');
-const blockGetChildAt = rawFunction('BlockGetChildAt');
-const blockInsertChildAt = rawFunction('BlockInsertChildAt');
 
 /**
- * `stmt` placed at the start of a catch body, after its `pop` if it has one (Binaryen requires
- * the pop to come first in the catch).
+ * The catch body `body` with `stmt` run first, after the catch's `pop` if it has one. Binaryen
+ * requires the pop to be the first thing the catch evaluates, and it may sit deep in the body's
+ * first-child chain (`(i32.add (pop i32) (call $f))`: the restore must come before the call), so
+ * the pop is taken out into a local: `(block (local.set $p (pop T)) stmt body[pop := $p])`.
  */
-function prependAfterPop(module: binaryen.Module, body: Ref, stmt: Ref): Ref {
-  if (getExpressionId(body) === BLOCK && (blockGetNumChildren(body) as number) > 0) {
-    const first = blockGetChildAt(body, 0) as Ref;
-    if (containsPopFirst(first)) {
-      blockInsertChildAt(body, 1, stmt);
-      return body;
-    }
-    blockInsertChildAt(body, 0, stmt);
-    return body;
-  }
-  if (containsPopFirst(body)) {
-    // A lone `(local.set $x (pop i32))` or similar: the restore follows it.
-    const type = getExpressionType(body);
-    return type === binaryen.none ? module.block(null, [body, stmt], binaryen.none) : body;
-  }
-  return module.block(null, [stmt, body], binaryen.auto);
-}
-
-const LOCAL_SET = expressionId('LocalSet');
-const DROP = expressionId('Drop');
-const localSetGetValue = rawFunction('LocalSetGetValue');
-const dropGetValue = rawFunction('DropGetValue');
-
-/** Whether `expr` is a pop or a statement whose first evaluated child is one. */
-function containsPopFirst(expr: Ref): boolean {
-  const id = getExpressionId(expr);
-  if (id === POP) return true;
-  if (id === LOCAL_SET) return getExpressionId(localSetGetValue(expr) as Ref) === POP;
-  if (id === DROP) return getExpressionId(dropGetValue(expr) as Ref) === POP;
-  return false;
+function prependAfterPop(module: binaryen.Module, fn: Ref, body: Ref, stmt: Ref): Ref {
+  let first = body;
+  let placement: Placement | null = null;
+  for (let children = childrenOf(first); children.length > 0; children = childrenOf(first)) [first, placement] = children[0]!;
+  if (getExpressionId(first) !== POP) return module.block(null, [stmt, body], binaryen.auto);
+  const popType = getExpressionType(first);
+  const caught = functionAddVar(fn, popType);
+  const read = module.local.get(caught, popType);
+  if (placement === null) body = read; // the body is the pop itself
+  else placement.replace(read);
+  return module.block(null, [module.local.set(caught, first), stmt, body], binaryen.auto);
 }
