@@ -12,8 +12,8 @@
 // a unit's scope tree is read the first time one of its addresses is asked for; each site's
 // frames are computed once.
 
-import { type Demangler, loadDemangler } from './demangle.js';
-import { DebugInfo, type CompileUnit, type Scope } from './dwarf/info.js';
+import { type Demangler, loadDemangler, looksMangled } from './demangle.js';
+import { DebugInfo, abbrevsHaveLinkageNames, type CompileUnit, type Scope } from './dwarf/info.js';
 import type { DwarfSections } from './dwarf/forms.js';
 import { LineTable, type LineUnit } from './dwarf/lineTable.js';
 import { basename, dirname, isAbsolutePath, joinPath, normalizeRoot, relativeToRoot } from './paths.js';
@@ -179,6 +179,8 @@ export class Symbolizer {
     let demangle: Demangler;
     if (options.demangle === false) demangle = (n) => n;
     else if (typeof options.demangle === 'function') demangle = options.demangle;
+    // Loading the demangler costs a 0.5 MB Wasm (in a page, a fetch): only when a name needs it.
+    else if (!mayHoldMangledNames(dwarf.names, dwarf.sections)) demangle = (n) => n;
     else {
       const d = await loadDemangler();
       if (d.error) warnings.push(d.error);
@@ -540,6 +542,15 @@ async function findSourceMap(
 }
 
 /** The module's DWARF sections, or undefined when it has neither .debug_info nor .debug_line. */
+/**
+ * Whether the symbolizer may meet a mangled name: the name section has one, or the DWARF has
+ * linkage names (the only DWARF names it demangles).
+ */
+function mayHoldMangledNames(names: NameSection, sections: DwarfSections | undefined): boolean {
+  for (const name of names.functionNames.values()) if (looksMangled(name)) return true;
+  return sections?.abbrev !== undefined && abbrevsHaveLinkageNames(sections.abbrev);
+}
+
 function dwarfSectionsOf(info: WasmModuleInfo): DwarfSections | undefined {
   const s: DwarfSections = {};
   for (const [key, name] of DWARF_SECTION_NAMES) {

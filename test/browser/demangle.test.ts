@@ -1,6 +1,7 @@
 // C++ and Rust names are demangled in the page too: the bundle fetches demangle.wasm (gecko-
 // profiler-demangle) beside itself. The Rust fixture without its DWARF has only mangled names
-// (its name section); the page's frames must be Node's, name for name.
+// (its name section); the page's frames must be Node's, name for name. A C module has no
+// mangled name, so its page must not fetch demangle.wasm at all (0.5 MB).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,10 +23,17 @@ const PAGE = modulePage("import { compileTraced } from '/dist/web/wasm-tracemall
     warnings: traced.symbolizer.warnings,
   };`);
 
+const C_PAGE = modulePage("import { compileTraced } from '/dist/web/wasm-tracemalloc.js';", `
+  const bytes = new Uint8Array(await (await fetch('/fixtures/wasi/alloc_basic.wasm')).arrayBuffer());
+  const traced = await compileTraced(bytes, { cache: false });
+  window.result = traced.siteTable.sites.map((s) => traced.symbolizer.framesForSite(s.funcIndex, s.codeOffset).map((f) => f.functionName));`);
+
 let origin: Awaited<ReturnType<typeof serve>> | undefined;
+let cOrigin: Awaited<ReturnType<typeof serve>> | undefined;
 after(async () => {
   await closeBrowser();
   origin?.server.close();
+  cOrigin?.server.close();
   rmSync(DIR, { recursive: true, force: true });
 });
 
@@ -45,5 +53,15 @@ test('Rust names in the page: demangled as Node demangles them', { skip: skipRea
   assert.ok(all.some((n) => n.includes('::')), `no demangled Rust path among ${all.length} names`);
   assert.deepEqual(all.filter((n) => /^_(ZN|R)/.test(n)), [], 'a name left mangled');
   t.diagnostic(`${result.sites.length} sites, e.g. ${all.find((n) => n.includes('::'))}`);
+  assert.deepEqual(errors, []);
+});
+
+test('a C module in the page: named, and demangle.wasm never fetched', { skip: skipReason }, async () => {
+  cOrigin = await serve({ '/c.html': C_PAGE });
+  const { page, errors } = await openPage(`${cOrigin.url}/c.html`, cOrigin.url);
+  const names = (await pageResult<string[][]>(page)).flat();
+  assert.ok(names.includes('main'), `no main among ${names.join(', ')}`);
+  assert.ok(cOrigin.requests.includes('/dist/web/wasm-tracemalloc.js'), 'the bundle was served by this server');
+  assert.ok(!cOrigin.requests.includes('/dist/web/demangle.wasm'), 'demangle.wasm was fetched for a C module');
   assert.deepEqual(errors, []);
 });

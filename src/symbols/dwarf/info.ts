@@ -653,3 +653,30 @@ function indexScopes(scopes: Scope[]): UnitScopes {
   });
   return { scopes, starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), owners: Int32Array.from(owners) };
 }
+
+/**
+ * Whether any abbreviation in `.debug_abbrev` can carry a linkage name (DW_AT_linkage_name, or
+ * the older DW_AT_MIPS_linkage_name): C++ and Rust units have them, C units have none. The only
+ * names the DWARF side demangles are linkage names (cachedFunctionName), so without them the
+ * demangler is not needed for DWARF. A malformed section answers true: load it to be safe.
+ */
+export function abbrevsHaveLinkageNames(section: Uint8Array): boolean {
+  try {
+    const r = new ByteReader(section, 0, section.length);
+    while (r.remaining > 0) {
+      if (r.uleb() === 0) continue; // the end of one unit's table; another may follow
+      r.uleb(); // tag
+      r.u8(); // has children
+      for (;;) {
+        const name = r.uleb();
+        const form = r.uleb();
+        if (name === 0 && form === 0) break;
+        if (form === DW_FORM.implicit_const) r.sleb();
+        if (name === DW_AT.linkage_name || name === DW_AT.MIPS_linkage_name) return true;
+      }
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
