@@ -9,7 +9,12 @@
 // CPython gets the same traces through a temporary JSON file; only the operations are timed,
 // not the loading. Each side runs several times; the table shows medians and the speed ratio.
 // The first lines of every result are compared between the two sides as a sanity check.
+// Then the memory a snapshot keeps: the JS heap (and array buffers) a 1,000,000-trace snapshot
+// holds after a full GC, built from interned tracebacks and loaded from its file, against what
+// CPython's tracemalloc counts for its Snapshot of the same traces (tracemalloc measuring itself).
 
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
@@ -27,6 +32,16 @@ const NTB = 10_000;
 const DEPTH = 16;
 const RUNS_OURS = runsArg >= 0 ? Number(args[runsArg + 1]) : QUICK ? 5 : 7;
 const RUNS_PY = runsArg >= 0 ? Number(args[runsArg + 1]) : 3;
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+/** Bytes the JS heap and array buffers hold after a full GC. */
+function heldBytes(): number {
+  collectGarbage();
+  collectGarbage();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
 
 /** mulberry32, uniform in [0, 1). */
 function rng(seed: number): () => number {
@@ -112,7 +127,11 @@ tbs = [tuple(tuple(f) for f in tb) for tb in data["tracebacks"]]
 totals = data["totals"]
 def snap(part):
     return tracemalloc.Snapshot([(0, s, tbs[t], totals[t]) for t, s in zip(part["tb"], part["size"])], data["limit"])
-new = snap(data["new"]); old = snap(data["old"])
+tracemalloc.start()
+new = snap(data["new"])
+snapshot_bytes = tracemalloc.get_traced_memory()[0]
+tracemalloc.stop()
+old = snap(data["old"])
 def dump_load():
     if os.path.exists(dump_path): os.unlink(dump_path)
     new.dump(dump_path)
@@ -135,6 +154,7 @@ for name, fn in ops.items():
     out["cpu"][name] = cpu
     out["head"][name] = [str(s) for s in res[:5]] if isinstance(res, list) else [str(s) for s in res.statistics('lineno')[:5]]
 out["dump_bytes"] = os.path.getsize(dump_path)
+out["snapshot_bytes"] = snapshot_bytes
 json.dump(out, sys.stdout)
 `;
 
@@ -147,9 +167,11 @@ function main(): void {
   const oldT = makeTraces(2);
   const tracebacks = frames.map((f, k) => new Traceback(f, totals[k]));
 
+  const before = heldBytes();
   let t0 = performance.now();
   const snap = Snapshot.fromInterned({ tracebacks, traceTracebackIds: newT.tb, traceSizes: newT.size, tracebackLimit: DEPTH });
   const buildMs = performance.now() - t0;
+  const snapshotBytes = heldBytes() - before;
   const old = Snapshot.fromInterned({ tracebacks, traceTracebackIds: oldT.tb, traceSizes: oldT.size, tracebackLimit: DEPTH });
 
   const dir = mkdtempSync(join(tmpdir(), 'tm-bench-'));
@@ -184,7 +206,7 @@ function main(): void {
 
     const py = findPython();
     let pyOut:
-      | { times: Record<string, number[]>; cpu: Record<string, number[]>; head: Record<string, string[]>; dump_bytes: number }
+      | { times: Record<string, number[]>; cpu: Record<string, number[]>; head: Record<string, string[]>; dump_bytes: number; snapshot_bytes: number }
       | undefined;
     if (py) {
       const dataPath = join(dir, 'traces.json');
@@ -247,6 +269,14 @@ function main(): void {
     console.log(`fromInterned (not in the table): ${buildMs.toFixed(1)} ms`);
     console.log(`dump size: ours ${dumpBytes.toLocaleString('en')} B = ${(dumpBytes / N).toFixed(2)} B/trace` +
       (pyOut ? `; CPython pickle ${pyOut.dump_bytes.toLocaleString('en')} B = ${(pyOut.dump_bytes / N).toFixed(2)} B/trace` : ''));
+    // A loaded snapshot brings its own tracebacks: the whole cost of holding one.
+    const beforeLoad = heldBytes();
+    const loaded = loadSnapshotSync(ourDump);
+    const loadedBytes = heldBytes() - beforeLoad;
+    const perTrace = (bytes: number): string => `${bytes.toLocaleString('en')} B = ${(bytes / N).toFixed(1)} B/trace`;
+    console.log(`memory held by a snapshot (after a full GC): ours ${perTrace(snapshotBytes)} (fromInterned, tracebacks shared), ` +
+      `${perTrace(loadedBytes)} (loaded from its file, ${loaded.traces.length.toLocaleString('en')} traces, tracebacks included)` +
+      (pyOut ? `; CPython tracemalloc.Snapshot ${perTrace(pyOut.snapshot_bytes)} (tracebacks shared, as tracemalloc counts it)` : ''));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
