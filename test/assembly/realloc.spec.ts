@@ -36,6 +36,24 @@ describe("realloc", () => {
     expect(current()).toBe(10);
     expect(peak()).toBe(40);
     expect(live()).toBe(1);
+    // counted as a free and an allocation, as CPython counts a realloc
+    expect(allocations()).toBe(2);
+    expect(frees()).toBe(1);
+    // growing in place raises the peak
+    realloc1(0x1000, 0x1000, 500, 9);
+    expect(current()).toBe(500);
+    expect(peak()).toBe(500);
+    expect(allocations()).toBe(3);
+    expect(frees()).toBe(2);
+    expect(live()).toBe(1);
+  });
+
+  it("in place of an untraced block: an unknown free, then the block is traced", () => {
+    realloc1(0x3000, 0x3000, 64, 5);
+    expect(GET64(H_UNKNOWN_FREES)).toBe(1);
+    expect(GETSIZE(findBlock(0x3000))).toBe(64);
+    expect(live()).toBe(1);
+    expect(current()).toBe(64);
   });
 
   it("a failed realloc leaves the old block traced", () => {
