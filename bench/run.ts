@@ -40,11 +40,11 @@ import { instrumentInWorker } from '../src/instrument/worker.js';
 import { jsHook } from './jsHook.js';
 
 const QUICK = process.argv.includes('--quick');
-/** A full collection before each measurement, so that no run pays for the garbage of the runs before it. */
-const collectGarbage = runInNewContext('gc') as () => void;
 const ALL = process.argv.includes('--all');
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 3 : 7));
 const devnull = openSync('/dev/null', 'w');
+/** A full collection before each measurement, so that no run pays for the garbage of the runs before it. */
+const collectGarbage = runInNewContext('gc') as () => void;
 
 /** `--only a,b`: only the workloads and variants whose name contains one of these (the baseline always runs). */
 const onlyArg = process.argv.indexOf('--only');
