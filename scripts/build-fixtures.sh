@@ -19,7 +19,7 @@
 #
 # Reproducibility: sources are compiled from fixtures/src/ with relative paths, and
 # -ffile-prefix-map / --remap-path-prefix map that directory to "." (Rust: to
-# "rust/alloc_rust"), so no absolute path of this machine ends up in DWARF. Every flag that
+# "rust/<crate>"), so no absolute path of this machine ends up in DWARF. Every flag that
 # decides the output is in this file.
 set -euo pipefail
 
@@ -319,22 +319,28 @@ build_allocators() {
 # /usr/bin/rustc and /usr/bin/cargo explicitly: a rustup toolchain earlier in PATH has no
 # wasm32-wasi std on a fresh machine. CARGO_HOME is ours too, so no ~/.cargo/config applies.
 
-cargo_build() { # target-dir extra-rustflags...
-  local target_dir="$1"
-  shift
-  local project="$SRC/rust/alloc_rust"
+cargo_build() { # crate target-dir extra-rustflags...
+  local crate="$1" target_dir="$2"
+  shift 2
+  local project="$SRC/rust/$crate"
   (cd "$project" &&
     CARGO_HOME="$CACHE_DIR/cargo-home" CARGO_TARGET_DIR="$target_dir" RUSTC="$RUSTC" \
-      RUSTFLAGS="--remap-path-prefix=$project=rust/alloc_rust $*" \
+      RUSTFLAGS="--remap-path-prefix=$project=rust/$crate $*" \
       "$CARGO" build --offline --locked --quiet --release --target wasm32-wasi)
 }
 
+# alloc_rust, and misbehave_rust: the misbehaving Rust program of test/reliability/ (panic,
+# try_reserve and allocation failure, deep recursion, many live blocks). One target dir each:
+# the two crates share no build output.
 build_rust() {
   local out="$OUT_DIR/rust"
   mkdir -p "$out"
-  say "rust: alloc_rust.wasm"
-  cargo_build "$CACHE_DIR/rust-target"
-  cp "$CACHE_DIR/rust-target/wasm32-wasi/release/alloc_rust.wasm" "$out/alloc_rust.wasm"
+  say "rust: alloc_rust.wasm, misbehave_rust.wasm"
+  local crate
+  for crate in alloc_rust misbehave_rust; do
+    cargo_build "$crate" "$CACHE_DIR/rust-target-$crate"
+    cp "$CACHE_DIR/rust-target-$crate/wasm32-wasi/release/$crate.wasm" "$out/$crate.wasm"
+  done
 }
 
 build_tally_rust() {
@@ -344,7 +350,7 @@ build_tally_rust() {
   cc_wasi -O2 c/tally/tally.c "$OBJ/tally.o"
   local flags=("-C link-arg=$OBJ/tally.o")
   for fn in malloc calloc realloc free posix_memalign aligned_alloc; do flags+=("-C link-arg=--wrap=$fn"); done
-  cargo_build "$CACHE_DIR/rust-target-tally" "${flags[*]}"
+  cargo_build alloc_rust "$CACHE_DIR/rust-target-tally" "${flags[*]}"
   cp "$CACHE_DIR/rust-target-tally/wasm32-wasi/release/alloc_rust.wasm" "$out/alloc_rust.wasm"
 }
 
