@@ -15,14 +15,17 @@
 // sticks there (it is never decremented) until the next rehash: lookups then go on one group
 // further than needed, never stop too early.
 //
-// ╒═════════════════ Group (GROUP_BYTES = 96 bytes, 8 slots) ═════════════════╕
-//    +0   ptr[0..8]        u32 × 8   address in the target, 0 = empty slot
-//   +32   size[0..8]       u32 × 8   bytes requested
-//   +64   traceback[0..8]  u32 × 8   traceback id
-// └───────────────────────────────────────────────────────────────────────────┘
-// The region holds blocksCap / 8 groups back to back, then one overflow byte per group (padded
-// to 16). A slot is named by the address of its ptr field ("entry"): its size is at entry + 32,
-// its traceback id at entry + 64. liveBlocks slots are occupied.
+// The region, from its first 64-byte boundary (G = blocksCap / 8 groups):
+//
+//   groups       G × 64 bytes   group g: ptr[8] (0 = empty slot), then size[8], u32 each
+//   tracebacks   G × 32 bytes   group g: traceback id[8], u32 each
+//   overflow     G bytes        group g's overflow count (padded to 16)
+//
+// A group's pointers and sizes fill one cache line, so a free (match the pointer, read the
+// size) touches one line and an allocation one line plus a write to the traceback ids; with the
+// three arrays of a group side by side in 96 bytes both touched two lines (bench/RESULTS.md,
+// "Session 4"). A slot is named by the address of its ptr field ("entry"): its size is at
+// entry + 32, its traceback id at TBOF(entry). liveBlocks slots are occupied.
 
 import {
   GET32, SET32, GETREGIONPTR, SETREGION, SLOT, H_BLOCKS_CAP, H_LIVE_BLOCKS, R_BLOCKS,
@@ -31,14 +34,18 @@ import { placeZeroedRegion } from "./regions";
 
 // @ts-ignore: decorator
 @inline export const GROUP_SLOTS: u32 = 8;
+/** Bytes of a group's pointers and sizes: one 64-byte cache line. */
 // @ts-ignore: decorator
-@inline export const GROUP_BYTES: usize = 96;
+@inline export const GROUP_BYTES: usize = 64;
+/** Bytes of a group's traceback ids, in their own array. */
 // @ts-ignore: decorator
-@inline export const E_PTR: usize = 0;
+@inline const GROUP_TB_BYTES: usize = 32;
+/** Offset of a slot's size from its pointer. */
 // @ts-ignore: decorator
 @inline export const E_SIZE: usize = 32;
+/** Regions start 16-byte aligned: this much room lets the groups start on a 64-byte line. */
 // @ts-ignore: decorator
-@inline export const E_TRACEBACK: usize = 64;
+@inline const LINE_SLACK: usize = 48;
 /** An overflow count that has reached this value is never decremented. */
 // @ts-ignore: decorator
 @inline const STUCK: u32 = 255;
@@ -82,7 +89,20 @@ let ptrShift: u32 = 0;
 /** Bytes of a region of `groups` groups and their overflow counts. */
 // @ts-ignore: decorator
 @inline export function BLOCKS_REGION_BYTES(groups: u32): usize {
-  return <usize>groups * GROUP_BYTES + ((<usize>groups + 15) & ~15);
+  return LINE_SLACK + <usize>groups * (GROUP_BYTES + GROUP_TB_BYTES) + ((<usize>groups + 15) & ~15);
+}
+
+/** Where the groups of the region at `region` start: its first 64-byte boundary. */
+// @ts-ignore: decorator
+@inline export function GROUPS(region: usize): usize {
+  return (region + 63) & ~63;
+}
+
+/** Address of the traceback id of entry `e`, in a table of `groups` groups starting at `base`. */
+// @ts-ignore: decorator
+@inline function TBOF(base: usize, groups: u32, e: usize): usize {
+  let off = e - base; // 64·g + 4·slot
+  return base + <usize>groups * GROUP_BYTES + ((off >> 6) << 5) + (off & 31);
 }
 
 /** Bit i set iff slot i of the group at `g` holds `key` (key 0: iff slot i is empty). */
@@ -93,16 +113,16 @@ let ptrShift: u32 = 0;
     | (<u32>i32x4.bitmask(i32x4.eq(v128.load(g, 16), k)) << 4);
 }
 
-/** Address of group `g` of the region at `base`. */
+/** Address of group `g` of the table starting at `base`. */
 // @ts-ignore: decorator
 @inline function GROUP(base: usize, g: u32): usize {
   return base + <usize>g * GROUP_BYTES;
 }
 
-/** Address of group `g`'s overflow count, in a region of `groups` groups at `base`. */
+/** Address of group `g`'s overflow count, in a table of `groups` groups starting at `base`. */
 // @ts-ignore: decorator
 @inline function OVERFLOW(base: usize, groups: u32, g: u32): usize {
-  return base + <usize>groups * GROUP_BYTES + <usize>g;
+  return base + <usize>groups * (GROUP_BYTES + GROUP_TB_BYTES) + <usize>g;
 }
 
 /** The entry of the lowest slot set in `mask` (from MATCH, not 0) of the group at `at`. */
@@ -114,7 +134,7 @@ let ptrShift: u32 = 0;
 /** Gets the pointer of an entry (0: empty). */
 // @ts-ignore: decorator
 @inline export function GETPTR(e: usize): u32 {
-  return load<u32>(e, E_PTR);
+  return load<u32>(e);
 }
 
 /** Gets the size of an entry. */
@@ -123,18 +143,24 @@ let ptrShift: u32 = 0;
   return load<u32>(e, E_SIZE);
 }
 
-/** Gets the traceback id of an entry. */
+/** Gets the traceback id of an entry of the current table. */
 // @ts-ignore: decorator
 @inline export function GETTRACEBACK(e: usize): u32 {
-  return load<u32>(e, E_TRACEBACK);
+  return load<u32>(TBOF(GROUPS(GETREGIONPTR(R_BLOCKS)), GET32(H_BLOCKS_CAP) >> 3, e));
 }
 
-/** Fills an entry. */
+/** Fills entry `e` of the table of `groups` groups starting at `base`. */
+// @ts-ignore: decorator
+@inline function FILL(base: usize, groups: u32, e: usize, ptr: u32, size: u32, traceback: u32): void {
+  store<u32>(e, ptr);
+  store<u32>(e, size, E_SIZE);
+  store<u32>(TBOF(base, groups, e), traceback);
+}
+
+/** Fills an entry of the current table. */
 // @ts-ignore: decorator
 @inline export function SETENTRY(e: usize, ptr: u32, size: u32, traceback: u32): void {
-  store<u32>(e, ptr, E_PTR);
-  store<u32>(e, size, E_SIZE);
-  store<u32>(e, traceback, E_TRACEBACK);
+  FILL(GROUPS(GETREGIONPTR(R_BLOCKS)), GET32(H_BLOCKS_CAP) >> 3, e, ptr, size, traceback);
 }
 
 /** The group after group `g` of `groups`, cyclically. */
@@ -148,7 +174,7 @@ let ptrShift: u32 = 0;
 @inline export function findBlock(ptr: u32): usize {
   let cap = GET32(H_BLOCKS_CAP);
   if (ptr == 0 || cap == 0) return 0;
-  let base = GETREGIONPTR(R_BLOCKS);
+  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
   let groups = cap >> 3;
   let g = SLOT(HASHPTR(ptr), groups);
   let at = GROUP(base, g);
@@ -186,7 +212,7 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
     g = NEXT(g, groups);
     empty = MATCH(GROUP(base, g), 0);
   }
-  SETENTRY(SLOTOF(GROUP(base, g), empty), ptr, size, traceback);
+  FILL(base, groups, SLOTOF(GROUP(base, g), empty), ptr, size, traceback);
 }
 
 /**
@@ -196,7 +222,7 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
  */
 // @ts-ignore: decorator
 @inline export function upsertBlock(ptr: u32, size: u32, traceback: u32): usize {
-  let base = GETREGIONPTR(R_BLOCKS);
+  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
   let groups = GET32(H_BLOCKS_CAP) >> 3;
   let g = SLOT(HASHPTR(ptr), groups);
   let at = GROUP(base, g);
@@ -209,7 +235,7 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
     if (e != 0) return e;
   } else if (empty != 0) {
     // The common case, without a call.
-    SETENTRY(SLOTOF(at, empty), ptr, size, traceback);
+    FILL(base, groups, SLOTOF(at, empty), ptr, size, traceback);
     SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
     return 0;
   }
@@ -221,9 +247,9 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
 /** Empties entry `e` (from findBlock), whose block is `ptr`. */
 // @ts-ignore: decorator
 @inline export function removeAt(e: usize, ptr: u32): void {
-  store<u32>(e, 0, E_PTR);
+  store<u32>(e, 0);
   SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) - 1);
-  let base = GETREGIONPTR(R_BLOCKS);
+  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
   let groups = GET32(H_BLOCKS_CAP) >> 3;
   let home = SLOT(HASHPTR(ptr), groups);
   let g = <u32>((e - base) / GROUP_BYTES);
@@ -243,9 +269,10 @@ function uncountOverflows(base: usize, groups: u32, home: u32, at: u32): void {
 function rehashBlocks(newCap: u32): bool {
   let groups = newCap >> 3;
   let newBytes = BLOCKS_REGION_BYTES(groups);
-  let fresh = placeZeroedRegion(newBytes);
-  if (fresh == 0) return false;
-  let old = GETREGIONPTR(R_BLOCKS);
+  let region = placeZeroedRegion(newBytes);
+  if (region == 0) return false;
+  let fresh = GROUPS(region);
+  let old = GROUPS(GETREGIONPTR(R_BLOCKS));
   let oldGroups = GET32(H_BLOCKS_CAP) >> 3;
   ptrShift = newCap >= LOCALITY_MIN_CAP ? LOCALITY_SHIFT : 0;
   for (let i: u32 = 0; i < oldGroups; ++i) {
@@ -254,10 +281,11 @@ function rehashBlocks(newCap: u32): bool {
       let k = GETPTR(at + s);
       if (k == 0) continue;
       let home = SLOT(HASHPTR(k), groups);
-      place(fresh, groups, home, k, GETSIZE(at + s), GETTRACEBACK(at + s), MATCH(GROUP(fresh, home), 0));
+      let traceback = load<u32>(TBOF(old, oldGroups, at + s));
+      place(fresh, groups, home, k, GETSIZE(at + s), traceback, MATCH(GROUP(fresh, home), 0));
     }
   }
-  SETREGION(R_BLOCKS, fresh, newBytes);
+  SETREGION(R_BLOCKS, region, newBytes);
   SET32(H_BLOCKS_CAP, newCap);
   return true;
 }
@@ -292,7 +320,7 @@ export function initBlocks(): bool {
 
 /** Visits the live entries, for checks: returns the number found (must equal liveBlocks). */
 export function countBlocks(): u32 {
-  let base = GETREGIONPTR(R_BLOCKS);
+  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
   let slots = GET32(H_BLOCKS_CAP);
   let n: u32 = 0;
   for (let s: u32 = 0; s < slots; ++s) {
@@ -307,7 +335,7 @@ export function countBlocks(): u32 {
  * `scratch` is room for blocksCap / 8 u32s. Returns the number of violations.
  */
 export function misplacedBlocks(scratch: usize): u32 {
-  let base = GETREGIONPTR(R_BLOCKS);
+  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
   let groups = GET32(H_BLOCKS_CAP) >> 3;
   memory.fill(scratch, 0, <usize>groups << 2);
   let bad: u32 = 0;

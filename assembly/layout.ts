@@ -170,7 +170,7 @@
 @inline export const MAGIC: u32 = 0x31544D54;
 /** Bumped whenever an offset or a record layout in this file changes. */
 // @ts-ignore: decorator
-@inline export const LAYOUT_VERSION: u32 = 3;
+@inline export const LAYOUT_VERSION: u32 = 4;
 
 // Regions, by index into the header's region table.
 

@@ -13,7 +13,7 @@ export const FRAMES = 16;
 /** "TMT1" as a little-endian u32, at offset 0 of the header. */
 export const MAGIC = 0x31544d54;
 /** Layout version the host understands (assembly/layout.ts LAYOUT_VERSION). */
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 
 /** Byte offsets of the header fields, from the address returned by the `layout` export. */
 export const Header = {
@@ -70,11 +70,23 @@ export const REGION_SIZE = 8;
 export const Flag = { tracing: 1, oomStopped: 2, sampling: 4, reallocZeroFrees: 8 } as const;
 
 /**
- * Blocks table: groups of `slots` slots, `bytes` each, with the slots' ptrs (0 = empty slot),
- * then their sizes, then their traceback ids. An entry address (what `findBlock` returns) is
- * that of a ptr field; its size is `size` bytes further, its traceback id `traceback` bytes.
+ * Blocks table (assembly/blocks.ts): from the region's first 64-byte boundary, `groups` groups
+ * of `slots` slots, `bytes` each (the slots' ptrs, 0 = empty, then their sizes), then the
+ * traceback ids, `tracebackBytes` a group, then an overflow byte a group. An entry address (what
+ * `findBlock` returns) is that of a ptr field; its size is `size` bytes further.
  */
-export const BlockGroup = { slots: 8, bytes: 96, ptr: 0, size: 32, traceback: 64 } as const;
+export const BlockGroup = { slots: 8, bytes: 64, ptr: 0, size: 32, tracebackBytes: 32 } as const;
+
+/** Where the blocks table's groups start in its region. */
+export function blockGroupsStart(region: number): number {
+  return (region + 63) & ~63;
+}
+
+/** Address of the traceback id of the entry at `entry`, in a table of `groups` groups starting at `base`. */
+export function blockTracebackAddress(base: number, groups: number, entry: number): number {
+  const offset = entry - base; // 64·group + 4·slot
+  return base + groups * BlockGroup.bytes + (offset >>> 6) * BlockGroup.tracebackBytes + (offset & 31);
+}
 
 /** Traceback record in the arena: total, nframe, then nframe site ids. */
 export const TracebackRecord = { total: 0, nframe: 4, frames: 8 } as const;

@@ -11,7 +11,7 @@
  * reached by a dynamic import).
  */
 import {
-  FRAMES, Header, Region, REGION_SIZE, Flag, BlockGroup, TracebackRecord, ResultCode, NO_LIMIT,
+  FRAMES, Header, Region, REGION_SIZE, Flag, BlockGroup, TracebackRecord, ResultCode, NO_LIMIT, blockGroupsStart, blockTracebackAddress,
   HEADER_SIZE, readU64, checkHeader,
 } from './tableLayout.js';
 
@@ -431,8 +431,9 @@ export class TraceTable {
     const entry = this.exports.findBlock(ptr >>> 0) >>> 0;
     if (entry === 0) return null;
     const w = this.words();
-    const i = entry >>> 2;
-    return { size: w[i + (BlockGroup.size >>> 2)]!, tracebackId: w[i + (BlockGroup.traceback >>> 2)]! };
+    const base = blockGroupsStart(this.region(Region.blocks)[0]);
+    const groups = this.u32(Header.blocksCap) / BlockGroup.slots;
+    return { size: w[(entry + BlockGroup.size) >>> 2]!, tracebackId: w[blockTracebackAddress(base, groups, entry) >>> 2]! };
   }
 
   /** The traceback with id `id` (ids come from lookup and readTraces). */
@@ -461,7 +462,7 @@ export class TraceTable {
     const tracePointers = new Uint32Array(live);
     const tracebacks: Array<RawTraceback | null> = new Array<RawTraceback | null>(tracebackCount).fill(null);
     const samplingInterval = this.u32(Header.flags) & Flag.sampling ? this.f64(Header.samplingInterval) : 0;
-    const [blocks] = this.region(Region.blocks);
+    const blocks = blockGroupsStart(this.region(Region.blocks)[0]);
     const slots = this.u32(Header.blocksCap);
     if (live === 0 || slots === 0) {
       return { tracebacks, traceTracebackIds, traceSizes, tracePointers, samplingInterval };
@@ -469,14 +470,15 @@ export class TraceTable {
     const [offsets] = this.region(Region.offsets);
     const [arena] = this.region(Region.arena);
     const sizeAt = BlockGroup.size >>> 2;
-    const tbAt = BlockGroup.traceback >>> 2;
     let k = 0;
-    const groupsEnd = (blocks + (slots / BlockGroup.slots) * BlockGroup.bytes) >>> 2;
-    for (let g = blocks >>> 2; g < groupsEnd; g += BlockGroup.bytes >>> 2) {
-      for (let e = g; e < g + BlockGroup.slots; e++) {
+    const groups = slots / BlockGroup.slots;
+    const groupsEnd = (blocks + groups * BlockGroup.bytes) >>> 2;
+    // The traceback ids follow the groups, BlockGroup.tracebackBytes a group.
+    for (let g = blocks >>> 2, tb = groupsEnd; g < groupsEnd; g += BlockGroup.bytes >>> 2, tb += BlockGroup.tracebackBytes >>> 2) {
+      for (let e = g, t = tb; e < g + BlockGroup.slots; e++, t++) {
         const ptr = w[e]!;
         if (ptr === 0) continue;
-        const id = w[e + tbAt]!;
+        const id = w[t]!;
         tracePointers[k] = ptr;
         traceSizes[k] = w[e + sizeAt]!;
         traceTracebackIds[k] = id;

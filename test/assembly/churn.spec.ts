@@ -1,6 +1,6 @@
 import { start, free, findBlock, tracemallocMemory, clearTraces } from "../../assembly/table";
 import { GET32, GET64, H_BLOCKS_CAP, H_HIGH_WATER, H_REPLACED, H_UNKNOWN_FREES, HEADER_SIZE, R_BLOCKS, GETREGIONBYTES, GETREGIONPTR } from "../../assembly/layout";
-import { GETSIZE, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS, GROUP_BYTES, LOCALITY_MIN_CAP, LOCALITY_SHIFT } from "../../assembly/blocks";
+import { GETSIZE, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS, GROUP_BYTES, GROUPS, LOCALITY_MIN_CAP, LOCALITY_SHIFT } from "../../assembly/blocks";
 import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees } from "./helpers";
 
 /** misplacedBlocks with scratch room for the current table. */
@@ -158,7 +158,7 @@ function chunkmatesTogether(from: u32, pairs: u32): u32 {
     let p = from + (i << LOCALITY_SHIFT);
     alloc1(p, 1);
     alloc1(p + 16, 1);
-    let base = GETREGIONPTR(R_BLOCKS);
+    let base = GROUPS(GETREGIONPTR(R_BLOCKS));
     if ((findBlock(p) - base) / GROUP_BYTES == (findBlock(p + 16) - base) / GROUP_BYTES) ++together;
   }
   return together;
