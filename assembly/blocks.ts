@@ -8,7 +8,7 @@
 // probe and backward-shift loops of plain linear probing were the table's main cost (branch
 // misses: bench/RESULTS.md, "Session 3").
 //
-// Each group has an overflow count (after the groups, one byte a group): how many live keys
+// Each group has an overflow count (one byte, at the end of the region): how many live keys
 // probed past it because it was full (as folly's F14). A lookup stops at the first group whose
 // count is 0; a delete just empties its slot and, if the key lived away from home, decrements
 // the counts of the groups it passed. No tombstones, no shifting. A count that reaches 255
