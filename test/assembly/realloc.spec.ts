@@ -3,6 +3,15 @@ import { GET64, H_UNKNOWN_FREES, H_REPLACED } from "../../assembly/layout";
 import { GETSIZE, GETTRACEBACK } from "../../assembly/blocks";
 import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees } from "./helpers";
 
+/** The traced totals after a step: current and peak bytes, allocations, frees, live blocks. */
+function expectTotals(cur: u64, pk: u64, allocs: u64, fr: u64, blocks: u32): void {
+  expect(current()).toBe(cur);
+  expect(peak()).toBe(pk);
+  expect(allocations()).toBe(allocs);
+  expect(frees()).toBe(fr);
+  expect(live()).toBe(blocks);
+}
+
 describe("realloc", () => {
   beforeEach(() => { freshTable(); start(1); });
 
@@ -19,11 +28,7 @@ describe("realloc", () => {
     expect(findBlock(0x1000)).toBe(0);
     let e = findBlock(0x2000);
     expect(GETSIZE(e)).toBe(100);
-    expect(live()).toBe(1);
-    expect(current()).toBe(100);
-    expect(peak()).toBe(100);
-    expect(allocations()).toBe(2);
-    expect(frees()).toBe(1);
+    expectTotals(100, 100, 2, 1, 1);
   });
 
   it("in place: same pointer, new size, the realloc's traceback", () => {
@@ -33,19 +38,11 @@ describe("realloc", () => {
     let e = findBlock(0x1000);
     expect(GETSIZE(e)).toBe(10);
     expect(GETTRACEBACK(e)).not.toBe(before);
-    expect(current()).toBe(10);
-    expect(peak()).toBe(40);
-    expect(live()).toBe(1);
     // counted as a free and an allocation, as CPython counts a realloc
-    expect(allocations()).toBe(2);
-    expect(frees()).toBe(1);
+    expectTotals(10, 40, 2, 1, 1);
     // growing in place raises the peak
     realloc1(0x1000, 0x1000, 500, 9);
-    expect(current()).toBe(500);
-    expect(peak()).toBe(500);
-    expect(allocations()).toBe(3);
-    expect(frees()).toBe(2);
-    expect(live()).toBe(1);
+    expectTotals(500, 500, 3, 2, 1);
   });
 
   it("in place of an untraced block: an unknown free, then the block is traced", () => {
