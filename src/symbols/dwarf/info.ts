@@ -453,25 +453,31 @@ function parseAbbrevs(section: Uint8Array | undefined, offset: number, ctx: Form
   if (!section) throw new DecodeError('.debug_abbrev absent');
   const r = new ByteReader(section, offset, section.length);
   const m = new Map<number, Abbrev>();
-  for (;;) {
-    const code = r.uleb();
-    if (code === 0) break;
-    const tag = r.uleb();
-    const hasChildren = r.u8() !== 0;
-    const attrs: AbbrevAttr[] = [];
+  for (let d = readAbbrevDecl(r); d !== null; d = readAbbrevDecl(r)) {
     let fixedSize = 0;
-    for (;;) {
-      const name = r.uleb();
-      const form = r.uleb();
-      if (name === 0 && form === 0) break;
-      const implicitConst = form === DW_FORM.implicit_const ? r.sleb() : 0;
-      attrs.push({ name, form, implicitConst });
+    for (const { form } of d.attrs) {
       const size = fixedFormSize(form, ctx);
       fixedSize = size < 0 || fixedSize < 0 ? -1 : fixedSize + size;
     }
-    m.set(code, { tag, hasChildren, attrs, fixedSize });
+    m.set(d.code, { tag: d.tag, hasChildren: d.hasChildren, attrs: d.attrs, fixedSize });
   }
   return m;
+}
+
+/** Reads one abbreviation declaration at `r`; null at the 0 code that ends a unit's table. */
+function readAbbrevDecl(r: ByteReader): { code: number; tag: number; hasChildren: boolean; attrs: AbbrevAttr[] } | null {
+  const code = r.uleb();
+  if (code === 0) return null;
+  const tag = r.uleb();
+  const hasChildren = r.u8() !== 0;
+  const attrs: AbbrevAttr[] = [];
+  for (;;) {
+    const name = r.uleb();
+    const form = r.uleb();
+    if (name === 0 && form === 0) return { code, tag, hasChildren, attrs };
+    const implicitConst = form === DW_FORM.implicit_const ? r.sleb() : 0;
+    attrs.push({ name, form, implicitConst });
+  }
 }
 
 /** Size of a form's value when it does not depend on the value, else -1. */
@@ -664,16 +670,8 @@ export function abbrevsHaveLinkageNames(section: Uint8Array): boolean {
   try {
     const r = new ByteReader(section, 0, section.length);
     while (r.remaining > 0) {
-      if (r.uleb() === 0) continue; // the end of one unit's table; another may follow
-      r.uleb(); // tag
-      r.u8(); // has children
-      for (;;) {
-        const name = r.uleb();
-        const form = r.uleb();
-        if (name === 0 && form === 0) break;
-        if (form === DW_FORM.implicit_const) r.sleb();
-        if (name === DW_AT.linkage_name || name === DW_AT.MIPS_linkage_name) return true;
-      }
+      const d = readAbbrevDecl(r); // null: the end of one unit's table; another may follow
+      if (d?.attrs.some((a) => a.name === DW_AT.linkage_name || a.name === DW_AT.MIPS_linkage_name)) return true;
     }
     return false;
   } catch {
