@@ -98,6 +98,18 @@ let ptrShift: u32 = 0;
   return (region + 63) & ~63;
 }
 
+/** Where the current table's groups start. */
+// @ts-ignore: decorator
+@inline function BASE(): usize {
+  return GROUPS(GETREGIONPTR(R_BLOCKS));
+}
+
+/** Groups of the current table. */
+// @ts-ignore: decorator
+@inline function GROUPCOUNT(): u32 {
+  return GET32(H_BLOCKS_CAP) >> 3;
+}
+
 /** Address of the traceback id of entry `e`, in a table of `groups` groups starting at `base`. */
 // @ts-ignore: decorator
 @inline function TBOF(base: usize, groups: u32, e: usize): usize {
@@ -146,7 +158,7 @@ let ptrShift: u32 = 0;
 /** Gets the traceback id of an entry of the current table. */
 // @ts-ignore: decorator
 @inline export function GETTRACEBACK(e: usize): u32 {
-  return load<u32>(TBOF(GROUPS(GETREGIONPTR(R_BLOCKS)), GET32(H_BLOCKS_CAP) >> 3, e));
+  return load<u32>(TBOF(BASE(), GROUPCOUNT(), e));
 }
 
 /** Fills entry `e` of the table of `groups` groups starting at `base`. */
@@ -160,7 +172,7 @@ let ptrShift: u32 = 0;
 /** Fills an entry of the current table. */
 // @ts-ignore: decorator
 @inline export function SETENTRY(e: usize, ptr: u32, size: u32, traceback: u32): void {
-  FILL(GROUPS(GETREGIONPTR(R_BLOCKS)), GET32(H_BLOCKS_CAP) >> 3, e, ptr, size, traceback);
+  FILL(BASE(), GROUPCOUNT(), e, ptr, size, traceback);
 }
 
 /** The group after group `g` of `groups`, cyclically. */
@@ -174,7 +186,7 @@ let ptrShift: u32 = 0;
 @inline export function findBlock(ptr: u32): usize {
   let cap = GET32(H_BLOCKS_CAP);
   if (ptr == 0 || cap == 0) return 0;
-  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
+  let base = BASE();
   let groups = cap >> 3;
   let g = SLOT(HASHPTR(ptr), groups);
   let at = GROUP(base, g);
@@ -222,8 +234,8 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
  */
 // @ts-ignore: decorator
 @inline export function upsertBlock(ptr: u32, size: u32, traceback: u32): usize {
-  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
-  let groups = GET32(H_BLOCKS_CAP) >> 3;
+  let base = BASE();
+  let groups = GROUPCOUNT();
   let g = SLOT(HASHPTR(ptr), groups);
   let at = GROUP(base, g);
   let found = MATCH(at, ptr);
@@ -249,8 +261,8 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
 @inline export function removeAt(e: usize, ptr: u32): void {
   store<u32>(e, 0);
   SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) - 1);
-  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
-  let groups = GET32(H_BLOCKS_CAP) >> 3;
+  let base = BASE();
+  let groups = GROUPCOUNT();
   let home = SLOT(HASHPTR(ptr), groups);
   let g = <u32>((e - base) / GROUP_BYTES);
   if (g != home) uncountOverflows(base, groups, home, g);
@@ -272,8 +284,8 @@ function rehashBlocks(newCap: u32): bool {
   let region = placeZeroedRegion(newBytes);
   if (region == 0) return false;
   let fresh = GROUPS(region);
-  let old = GROUPS(GETREGIONPTR(R_BLOCKS));
-  let oldGroups = GET32(H_BLOCKS_CAP) >> 3;
+  let old = BASE();
+  let oldGroups = GROUPCOUNT();
   ptrShift = newCap >= LOCALITY_MIN_CAP ? LOCALITY_SHIFT : 0;
   for (let i: u32 = 0; i < oldGroups; ++i) {
     let at = GROUP(old, i);
@@ -320,7 +332,7 @@ export function initBlocks(): bool {
 
 /** Visits the live entries, for checks: returns the number found (must equal liveBlocks). */
 export function countBlocks(): u32 {
-  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
+  let base = BASE();
   let slots = GET32(H_BLOCKS_CAP);
   let n: u32 = 0;
   for (let s: u32 = 0; s < slots; ++s) {
@@ -335,8 +347,8 @@ export function countBlocks(): u32 {
  * `scratch` is room for blocksCap / 8 u32s. Returns the number of violations.
  */
 export function misplacedBlocks(scratch: usize): u32 {
-  let base = GROUPS(GETREGIONPTR(R_BLOCKS));
-  let groups = GET32(H_BLOCKS_CAP) >> 3;
+  let base = BASE();
+  let groups = GROUPCOUNT();
   memory.fill(scratch, 0, <usize>groups << 2);
   let bad: u32 = 0;
   for (let i: u32 = 0; i < groups; ++i) {
