@@ -270,6 +270,11 @@ export class TraceTable {
     return [w[i]!, w[i + 1]!];
   }
 
+  /** Where the blocks table's groups start, and how many there are (assembly/blocks.ts). */
+  private blockGroups(): { base: number; groups: number } {
+    return { base: blockGroupsStart(this.region(Region.blocks)[0]), groups: this.u32(Header.blocksCap) / BlockGroup.slots };
+  }
+
   /** Decodes the record at byte address `address` (copied out of the table memory). */
   private static decode(words: Uint32Array, address: number): RawTraceback {
     const i = address >>> 2;
@@ -431,8 +436,7 @@ export class TraceTable {
     const entry = this.exports.findBlock(ptr >>> 0) >>> 0;
     if (entry === 0) return null;
     const w = this.words();
-    const base = blockGroupsStart(this.region(Region.blocks)[0]);
-    const groups = this.u32(Header.blocksCap) / BlockGroup.slots;
+    const { base, groups } = this.blockGroups();
     return { size: w[(entry + BlockGroup.size) >>> 2]!, tracebackId: w[blockTracebackAddress(base, groups, entry) >>> 2]! };
   }
 
@@ -462,16 +466,14 @@ export class TraceTable {
     const tracePointers = new Uint32Array(live);
     const tracebacks: Array<RawTraceback | null> = new Array<RawTraceback | null>(tracebackCount).fill(null);
     const samplingInterval = this.u32(Header.flags) & Flag.sampling ? this.f64(Header.samplingInterval) : 0;
-    const blocks = blockGroupsStart(this.region(Region.blocks)[0]);
-    const slots = this.u32(Header.blocksCap);
-    if (live === 0 || slots === 0) {
+    const { base: blocks, groups } = this.blockGroups();
+    if (live === 0 || groups === 0) {
       return { tracebacks, traceTracebackIds, traceSizes, tracePointers, samplingInterval };
     }
     const [offsets] = this.region(Region.offsets);
     const [arena] = this.region(Region.arena);
     const sizeAt = BlockGroup.size >>> 2;
     let k = 0;
-    const groups = slots / BlockGroup.slots;
     const groupsEnd = (blocks + groups * BlockGroup.bytes) >>> 2;
     // The traceback ids follow the groups, BlockGroup.tracebackBytes a group.
     for (let g = blocks >>> 2, tb = groupsEnd; g < groupsEnd; g += BlockGroup.bytes >>> 2, tb += BlockGroup.tracebackBytes >>> 2) {
