@@ -541,7 +541,6 @@ async function findSourceMap(
   }
 }
 
-/** The module's DWARF sections, or undefined when it has neither .debug_info nor .debug_line. */
 /**
  * Whether the symbolizer may meet a mangled name: the name section has one, or the DWARF has
  * linkage names (the only DWARF names it demangles).
@@ -551,6 +550,7 @@ function mayHoldMangledNames(names: NameSection, sections: DwarfSections | undef
   return sections?.abbrev !== undefined && abbrevsHaveLinkageNames(sections.abbrev);
 }
 
+/** The module's DWARF sections, or undefined when it has neither .debug_info nor .debug_line. */
 function dwarfSectionsOf(info: WasmModuleInfo): DwarfSections | undefined {
   const s: DwarfSections = {};
   for (const [key, name] of DWARF_SECTION_NAMES) {
