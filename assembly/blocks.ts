@@ -28,9 +28,9 @@
 // entry + 32, its traceback id at TBOF(entry). liveBlocks slots are occupied.
 
 import {
-  GET32, SET32, GETREGIONPTR, SETREGION, SLOT, H_BLOCKS_CAP, H_LIVE_BLOCKS, R_BLOCKS,
+  GET32, SET32, GETREGIONPTR, GETREGIONBYTES, SETREGION, SLOT, H_BLOCKS_CAP, H_LIVE_BLOCKS, R_BLOCKS,
 } from "./layout";
-import { placeZeroedRegion } from "./regions";
+import { placeZeroedRegion, extendRegionInPlace, zeroHandedOut, writtenEnd } from "./regions";
 
 // @ts-ignore: decorator
 @inline export const GROUP_SLOTS: u32 = 8;
@@ -303,6 +303,61 @@ function rehashBlocks(newCap: u32): bool {
 }
 
 /**
+ * Marks, while growInPlace runs, the traceback id of an entry that already has its place in the
+ * grown table. Ids are dense i32s (tracebacks.ts): their top bit is free.
+ */
+// @ts-ignore: decorator
+@inline const MOVED: u32 = 0x80000000;
+
+/**
+ * Grows the table to `newCap` slots where it lies, when its region can be extended in place and
+ * the hash stays the same. False, changing nothing, otherwise (rehashBlocks then copies).
+ * A copy needs the old and the new table side by side: in a fresh instance that is new memory
+ * whose first touch costs more than the rehash itself, ~17 µs a page on this machine
+ * (bench/RESULTS.md, "Session 5"); in place, only the added part is new.
+ */
+function growInPlace(newCap: u32): bool {
+  let shift = newCap >= LOCALITY_MIN_CAP ? LOCALITY_SHIFT : 0;
+  if (shift != ptrShift) return false;
+  let oldGroups = GROUPCOUNT();
+  let groups = newCap >> 3;
+  let region = GETREGIONPTR(R_BLOCKS);
+  let dirty = max<usize>(region + GETREGIONBYTES(R_BLOCKS), writtenEnd());
+  if (!extendRegionInPlace(R_BLOCKS, BLOCKS_REGION_BYTES(groups))) return false;
+  let base = GROUPS(region);
+  // The traceback ids go to where the grown table keeps them, still in old group order: TBOF
+  // with the new group count finds an old group's ids there until its keys move.
+  memory.copy(base + <usize>groups * GROUP_BYTES, base + <usize>oldGroups * GROUP_BYTES,
+    <usize>oldGroups * GROUP_TB_BYTES);
+  // The added groups held the old ids and counts (or older data), and no count is valid yet.
+  zeroHandedOut(GROUP(base, oldGroups), GROUP(base, groups), dirty);
+  zeroHandedOut(OVERFLOW(base, groups, 0), OVERFLOW(base, groups, groups), dirty);
+  SET32(H_BLOCKS_CAP, newCap);
+  // Top down. SLOT is monotonic in the hash and the homes scale with the table, so a key's new
+  // home is at or after its old one: the groups it probes from there hold only keys already
+  // moved, except after a wrap past the last group. MOVED keeps a key that lands in a group not
+  // yet visited from being moved again; the counts are those of the final places.
+  for (let i = oldGroups; i-- > 0;) {
+    let at = GROUP(base, i);
+    for (let s: usize = 0; s < <usize>GROUP_SLOTS << 2; s += 4) {
+      let k = GETPTR(at + s);
+      if (k == 0) continue;
+      let traceback = load<u32>(TBOF(base, groups, at + s));
+      if (traceback & MOVED) continue;
+      let size = GETSIZE(at + s);
+      store<u32>(at + s, 0);
+      let home = SLOT(HASHPTR(k), groups);
+      place(base, groups, home, k, size, traceback | MOVED, MATCH(GROUP(base, home), 0));
+    }
+  }
+  let unmark = i32x4.splat(~MOVED);
+  let tracebacks = base + <usize>groups * GROUP_BYTES;
+  let end = tracebacks + <usize>groups * GROUP_TB_BYTES;
+  for (let a = tracebacks; a < end; a += 16) v128.store(a, v128.and(v128.load(a), unmark));
+  return true;
+}
+
+/**
  * Makes sure one more block can be inserted without passing the load limit, growing the table
  * if needed. False when the table needed to grow and memory is exhausted.
  */
@@ -319,7 +374,8 @@ function growBlocks(count: u32): bool {
   let slots = (<u64>count * GROWN_SLOTS + GROWN_BLOCKS - 1) / GROWN_BLOCKS;
   slots = (slots + <u64>GROUP_SLOTS - 1) & ~(<u64>GROUP_SLOTS - 1);
   if (slots > 0xFFFFFFF8) return false;
-  return rehashBlocks(max<u32>(BLOCKS_MIN_CAP, <u32>slots));
+  let cap = max<u32>(BLOCKS_MIN_CAP, <u32>slots);
+  return growInPlace(cap) || rehashBlocks(cap);
 }
 
 /** Gives the table a fresh, empty region of BLOCKS_MIN_CAP slots. False if out of memory. */

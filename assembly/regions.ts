@@ -117,19 +117,45 @@ export function placeRegion(bytes: usize): usize {
 }
 
 /**
- * placeRegion, with the region's bytes zeroed. Only the part below the high-water mark can hold
- * old data: in production (growable) the memory above it has never been handed out, and
- * memory.grow gives zeros. Skipping that part spares a write pass over every grown table
- * (bench/RESULTS.md, "Session 4"); the test region (not growable) may hold anything, so it is
+ * Zeroes [at, end), which was just handed out, except what lies at or above `written` (the
+ * high-water address before handing it out). In production (growable) memory above the
+ * high-water mark has never been handed out, and memory.grow gives zeros: skipping it spares a
+ * write pass over every grown table, and in a fresh instance the first touch of each page
+ * (bench/RESULTS.md, "Session 4"). The test region (not growable) may hold anything, so it is
  * always filled.
  */
+export function zeroHandedOut(at: usize, end: usize, written: usize): void {
+  let dirtyEnd = growable ? min<usize>(end, written) : end;
+  if (dirtyEnd > at) memory.fill(at, 0, dirtyEnd - at);
+}
+
+/** The address below which handed-out memory may hold old data (see zeroHandedOut). */
+export function writtenEnd(): usize {
+  return ROOT + <usize>GET32(H_HIGH_WATER);
+}
+
+/** placeRegion, with the region's bytes zeroed. */
 export function placeZeroedRegion(bytes: usize): usize {
-  let written = ROOT + <usize>GET32(H_HIGH_WATER);
+  let written = writtenEnd();
   let at = placeRegion(bytes);
   if (at == 0) return 0;
-  let dirtyEnd = growable ? min<usize>(at + bytes, written) : at + bytes;
-  if (dirtyEnd > at) memory.fill(at, 0, dirtyEnd - at);
+  zeroHandedOut(at, at + bytes, written);
   return at;
+}
+
+/**
+ * Grows region `r` to `newBytes` bytes where it is, when the bytes after it are free (or can be
+ * grown). False, changing nothing, otherwise. The new bytes are not zeroed.
+ */
+export function extendRegionInPlace(r: usize, newBytes: usize): bool {
+  if (GETREGIONBYTES(r) == 0) return false;
+  let ptr = GETREGIONPTR(r);
+  let next = nextRegionStart(ptr, r);
+  let fits = next == 0
+    ? ensureEnd(<u64>ptr + <u64>newBytes)
+    : <u64>ptr + <u64>newBytes <= <u64>next;
+  if (fits) SETREGION(r, ptr, newBytes);
+  return fits;
 }
 
 /**
@@ -138,17 +164,8 @@ export function placeZeroedRegion(bytes: usize): usize {
  * memory is left.
  */
 export function extendRegion(r: usize, newBytes: usize, keepBytes: usize): bool {
+  if (extendRegionInPlace(r, newBytes)) return true;
   let ptr = GETREGIONPTR(r);
-  if (GETREGIONBYTES(r) != 0) {
-    let next = nextRegionStart(ptr, r);
-    let fits = next == 0
-      ? ensureEnd(<u64>ptr + <u64>newBytes)
-      : <u64>ptr + <u64>newBytes <= <u64>next;
-    if (fits) {
-      SETREGION(r, ptr, newBytes);
-      return true;
-    }
-  }
   let moved = placeRegion(newBytes);
   if (moved == 0) return false;
   if (keepBytes != 0) memory.copy(moved, ptr, keepBytes);

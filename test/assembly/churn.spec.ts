@@ -1,6 +1,6 @@
 import { start, free, findBlock, tracemallocMemory, clearTraces } from "../../assembly/table";
 import { GET32, GET64, H_BLOCKS_CAP, H_HIGH_WATER, H_REPLACED, H_UNKNOWN_FREES, HEADER_SIZE, R_BLOCKS, GETREGIONBYTES, GETREGIONPTR } from "../../assembly/layout";
-import { GETSIZE, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS, GROUP_BYTES, GROUPS, LOCALITY_MIN_CAP, LOCALITY_SHIFT } from "../../assembly/blocks";
+import { GETSIZE, GETTRACEBACK, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS, GROUP_BYTES, GROUPS, LOCALITY_MIN_CAP, LOCALITY_SHIFT } from "../../assembly/blocks";
 import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees } from "./helpers";
 
 /** misplacedBlocks with scratch room for the current table. */
@@ -211,6 +211,47 @@ describe("growth", () => {
     let perBlock = <f64>GETREGIONBYTES(R_BLOCKS) / <f64>live();
     expect(perBlock <= 24.0).toBe(true, "at most 24 bytes a block");
     expect(misplaced()).toBe(0);
+  });
+
+  it("grows in place when nothing lies after the table, else moves it, keeping every entry", () => {
+    // Random addresses (homes all over, wraps past the last group) mixed with runs of 4-byte
+    // blocks (64 to a 256-byte chunk: long overflow runs once the table hashes by chunk); now
+    // and then a new call site, whose traceback grows the arena and places it after the table.
+    let ptrs = new Array<u32>();
+    let sizes = new Array<u32>();
+    let tracebacks = new Array<u32>();
+    let region = GETREGIONPTR(R_BLOCKS);
+    let cap = GET32(H_BLOCKS_CAP);
+    let inPlace = 0;
+    let moved = 0;
+    let badAfterGrowth: u32 = 0;
+    let dense: u32 = 0x4000000;
+    for (let i: u32 = 1; i <= 120000; ++i) {
+      let ptr = i % 3 == 0 ? (dense += 4) : (rand() & 0x3FFFFFC) | 0x8000000;
+      if (findBlock(ptr) != 0) continue;
+      let site = i % 1000 == 0 ? 1000 + i : i % 7;
+      alloc1(ptr, i, site);
+      ptrs.push(ptr);
+      sizes.push(i);
+      tracebacks.push(GETTRACEBACK(findBlock(ptr)));
+      if (GET32(H_BLOCKS_CAP) != cap) {
+        cap = GET32(H_BLOCKS_CAP);
+        if (GETREGIONPTR(R_BLOCKS) == region) ++inPlace; else ++moved;
+        region = GETREGIONPTR(R_BLOCKS);
+        badAfterGrowth += misplaced();
+      }
+    }
+    expect(inPlace).toBeGreaterThan(5, "growths in place");
+    expect(moved).toBeGreaterThan(1, "growths that moved the table");
+    expect(badAfterGrowth).toBe(0, "overflow counts exact and every entry found after each growth");
+    let wrong = 0;
+    for (let i = 0; i < ptrs.length; ++i) {
+      let e = findBlock(ptrs[i]);
+      if (e == 0 || GETSIZE(e) != sizes[i] || GETTRACEBACK(e) != tracebacks[i]) ++wrong;
+    }
+    expect(wrong).toBe(0, "every entry keeps its size and traceback id");
+    expect(countBlocks()).toBe(live());
+    expect(live()).toBe(<u32>ptrs.length);
   });
 
   it("reuses the gaps left by moved regions", () => {
