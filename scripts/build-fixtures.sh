@@ -5,7 +5,8 @@
 #
 # Usage: scripts/build-fixtures.sh [--check] [TARGET...]
 #   TARGET: wasi emscripten rust assemblyscript reliability allocators (the default: all six;
-#           reliability: the misbehaving C programs of test/reliability/, written to wasi/ too;
+#           reliability: the misbehaving C programs of test/reliability/, written to wasi/ too,
+#           and the misbehaving AssemblyScript program, written to assemblyscript/;
 #           allocators: heap_phases.c against three allocators, for `bench`), and
 #           tally (= tally-wasi tally-emscripten tally-rust tally-assemblyscript): the
 #           cross-check builds, never committed, that count every allocator call (see
@@ -56,7 +57,7 @@ for arg in "$@"; do
       targets+=("$arg") ;;
     tally) targets+=(tally-wasi tally-emscripten tally-rust tally-assemblyscript) ;;
     -h | --help)
-      sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0 ;;
     *)
       echo "build-fixtures: unknown target '$arg' (wasi, emscripten, rust, assemblyscript, reliability, allocators, tally, tally-*)" >&2
@@ -139,7 +140,8 @@ check_assemblyscript() {
 
 for t in "${targets[@]}"; do
   case "$t" in
-    wasi | reliability | tally-wasi) check_wasi ;;
+    wasi | tally-wasi) check_wasi ;;
+    reliability) check_wasi; check_assemblyscript ;;
     emscripten) check_emscripten ;;
     allocators) check_wasi; check_emscripten ;;
     tally-emscripten) check_emscripten ;;
@@ -210,6 +212,21 @@ build_reliability() {
   cc_wasi -O2 c/misbehave.c "$OBJ/misbehave.o"
   "$CLANG" --target=wasm32-wasi -g "$OBJ/misbehave.o" -o "$out/misbehave.wasm"
   "$CLANG" --target=wasm32-wasi -g -Wl,--max-memory=16777216 "$OBJ/misbehave.o" -o "$out/misbehave.max16m.wasm"
+  build_misbehave_as
+}
+
+# The misbehaving AssemblyScript program of test/reliability/ (abort, traps, memory.grow
+# failure, deep recursion, many live objects): a WASI command on the incremental runtime,
+# with a 16 MiB memory maximum and abort printing its message before it traps. Not in the
+# assemblyscript target, whose outputs test/fixtures/reproducible.test.ts lists.
+build_misbehave_as() {
+  local out="$OUT_DIR/assemblyscript"
+  mkdir -p "$out"
+  say "reliability: assemblyscript/misbehave_as.wasm (+ .wasm.map)"
+  (cd "$SRC" && node "$ASC_JS" assemblyscript/misbehave_as.ts --runtime incremental --debug --exportRuntime \
+    --use abort=assemblyscript/misbehave_as/abortToStderr --maximumMemory 256 --sourceMap -o "$OBJ/misbehave_as.wasm")
+  cp "$OBJ/misbehave_as.wasm" "$out/misbehave_as.wasm"
+  cp "$OBJ/misbehave_as.wasm.map" "$out/misbehave_as.wasm.map"
 }
 
 build_tally_wasi() {
