@@ -224,13 +224,15 @@ describe('TraceTable: the API', () => {
     t.clearTraces();
     fill(0x4000000, (i) => 2 + (i % 89));
     assert.equal(t.tableMemory().highWater, highWater, 'the second fill reused the memory of the first');
-    const { traceSizes, tracePointers } = t.readTraces();
+    const { traceSizes, tracePointers, traceTracebackIds, tracebacks } = t.readTraces();
     assert.equal(tracePointers.length, 300_000);
     const seen = new Set<number>();
     for (let k = 0; k < tracePointers.length; k++) {
       const i = (tracePointers[k]! - 0x4000000) / 16;
       assert.ok(Number.isInteger(i) && i >= 0 && i < 300_000, `trace at ${tracePointers[k]} is not one of the second fill`);
       assert.equal(traceSizes[k], 2 + (i % 89));
+      // Growing in place moves the traceback ids to a new array (assembly/blocks.ts, growInPlace).
+      assert.equal(tracebacks[traceTracebackIds[k]!]?.frames[0], 1 + (i % 50), `traceback of block ${i}`);
       seen.add(i);
     }
     assert.equal(seen.size, 300_000);
