@@ -254,12 +254,13 @@ describe("growth", () => {
     expect(live()).toBe(<u32>ptrs.length);
   });
 
-  it("reuses the gaps left by moved regions", () => {
+  it("keeps the span of memory reached near the memory in use", () => {
     for (let i: u32 = 1; i <= 200000; ++i) alloc1(i << 4, 16, i & 255);
-    // the span reached stays within a small factor of the memory in use
+    // The span reached stays near the memory in use: the blocks table grows in place (nothing
+    // lies after it) instead of needing its old and new regions side by side (2.3× when it did).
     let span = <f64>GET32(H_HIGH_WATER);
     let used = <f64>tracemallocMemory();
-    expect(span < used * 2.5).toBe(true);
+    expect(span < used * 1.25).toBe(true, "high-water span " + span.toString() + " for " + used.toString() + " bytes in use");
     expect(used).toBeGreaterThan(<f64>HEADER_SIZE);
   });
 
