@@ -56,7 +56,9 @@ import { placeZeroedRegion, extendRegionInPlace, zeroHandedOut, writtenEnd } fro
 
 // Grown before an insertion would fill more than 7/10 of the slots; a grown table has 25 slots
 // for every 13 blocks (0.52 full), rounded up to whole groups. A slot costs 12 bytes plus 1/8 of
-// an overflow byte, so a block costs at most 12.125 × 25/13 ≈ 23.3 bytes after a growth.
+// an overflow byte, so a block costs at most 12.125 × 25/13 ≈ 23.3 bytes after a growth. A table
+// that no region follows grows where it lies (growInPlace); otherwise it is copied to a new
+// region (rehashBlocks), which needs the old and the new table side by side.
 // @ts-ignore: decorator
 @inline const LOAD_NUM: u64 = 7;
 // @ts-ignore: decorator
