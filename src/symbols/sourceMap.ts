@@ -32,6 +32,14 @@ export interface SourcePosition {
   column: number;
 }
 
+/**
+ * Whether a map was written by AssemblyScript's asc: it names the standard library's sources
+ * `~lib/…`, which are no files.
+ */
+export function isAscMap(sources: readonly string[]): boolean {
+  return sources.some((s) => s.startsWith('~lib/'));
+}
+
 /** The decoded mappings of a Wasm source map. */
 export class WasmSourceMap {
   private constructor(
@@ -50,10 +58,19 @@ export class WasmSourceMap {
 
   /**
    * Decodes a map. `mapDir` is the directory the map was read from: relative sources are taken
-   * relative to it (as a browser takes them relative to the map's URL).
+   * relative to it (as a browser takes them relative to the map's URL). Except in an asc map:
+   * asc names its sources relative to the directory it ran in (`assembly/index.ts`), and its
+   * sourceRoot, `./<module name>`, is a folder for browser devtools (the text is embedded in
+   * sourcesContent), not a path; both would put the file where it is not
+   * (`build/release/assembly/index.ts`). Its sources are kept as asc wrote them.
    */
   static async load(raw: RawSourceMapLike | string, mapDir?: string): Promise<WasmSourceMap> {
-    const json = typeof raw === 'string' ? (JSON.parse(raw) as RawSourceMapLike) : raw;
+    let json = typeof raw === 'string' ? (JSON.parse(raw) as RawSourceMapLike) : raw;
+    if (isAscMap(json.sources)) {
+      json = { ...json };
+      delete json.sourceRoot;
+      mapDir = undefined;
+    }
     const consumer = await new sourceMap.SourceMapConsumer(json as sourceMap.RawSourceMap);
     try {
       const sourceIds = new Map<string, number>();

@@ -17,7 +17,7 @@ import { DebugInfo, abbrevsHaveLinkageNames, type CompileUnit, type Scope } from
 import type { DwarfSections } from './dwarf/forms.js';
 import { LineTable, type LineUnit } from './dwarf/lineTable.js';
 import { basename, dirname, isAbsolutePath, joinPath, normalizeRoot, relativeToRoot } from './paths.js';
-import { type RawSourceMapLike, WasmSourceMap } from './sourceMap.js';
+import { type RawSourceMapLike, WasmSourceMap, isAscMap } from './sourceMap.js';
 import {
   type NameSection,
   type WasmModuleInfo,
@@ -346,7 +346,7 @@ export class Symbolizer {
    */
   private ascParentMapping(moduleOffset: number) {
     const map = this.sourceMap;
-    if (map === undefined || !map.sources.some((s) => s.startsWith('~lib/') || s.includes('/~lib/'))) return undefined;
+    if (map === undefined || !isAscMap(map.sources)) return undefined;
     const bytes = this.moduleInfo.bytes;
     const op = bytes[moduleOffset];
     // call / return_call: one LEB index; call_indirect / return_call_indirect: type and table.

@@ -44,7 +44,7 @@ async function traced(wasm: string) {
 /** "line count size" per line of the user's source, after checking that every frame is in it. */
 function byLine(t: Awaited<ReturnType<typeof traced>>['t']): string[] {
   const stats = t.tracemalloc.takeSnapshot().statistics('lineno');
-  for (const s of stats) assert.match(s.traceback.at(0)!.filename, /assemblyscript\/alloc_as\.ts$/, 'every allocation at a line of the user\'s source');
+  for (const s of stats) assert.match(s.traceback.at(0)!.filename, /^assemblyscript\/alloc_as\.ts$/, 'every allocation at a line of the user\'s source');
   return stats.map((s) => `${s.traceback.at(0)!.lineno} ${s.count} ${s.size}`).sort();
 }
 

@@ -55,7 +55,7 @@ function sourceLine(text: string): number {
 /** A traceback as "line line …", after checking that every frame is in misbehave_as.ts. */
 function lines(snapshot: Snapshot, size: number): { lines: number[]; total: number | undefined }[] {
   return snapshot.traces.filter((t) => t.size === size).map((t) => {
-    for (const f of t.traceback.frames) assert.match(f.filename, /assemblyscript\/misbehave_as\.ts$/, 'a frame outside the program');
+    for (const f of t.traceback.frames) assert.match(f.filename, /^assemblyscript\/misbehave_as\.ts$/, 'a frame outside the program');
     return { lines: t.traceback.frames.map((f) => f.lineno), total: t.traceback.totalNframe };
   });
 }

@@ -111,4 +111,17 @@ describe('WasmSourceMap', () => {
     const map = await WasmSourceMap.load({ version: 3, sources: ['file:///a/b%20c.c', 'webpack://x/y.c', '../z.c'], mappings: 'AAAA,CCAA,CCAA' }, '/m/n');
     assert.deepEqual(map.sources, ['/a/b c.c', 'webpack://x/y.c', '/m/z.c']);
   });
+
+  test("sourceRoot applies, except in asc's maps, whose sources stay as asc named them", async () => {
+    const c = await WasmSourceMap.load({ version: 3, sourceRoot: 'src', sources: ['a.c'], mappings: 'AAAA' }, '/m');
+    assert.deepEqual(c.sources, ['/m/src/a.c']);
+    // What asc writes for `asc assembly/index.ts -o build/release.wasm --sourceMap`, run in the
+    // project: sources relative to the project, sourceRoot a devtools folder named after the output.
+    const asc = {
+      version: 3, sourceRoot: './release', sources: ['assembly/index.ts', '~lib/rt/itcms.ts'], mappings: 'AAAA,CCAA',
+      sourcesContent: ['export function f(): void {}', ''],
+    };
+    assert.deepEqual((await WasmSourceMap.load(asc, '/proj/build')).sources, ['assembly/index.ts', '~lib/rt/itcms.ts']);
+    assert.deepEqual((await WasmSourceMap.load(JSON.stringify(asc))).sources, ['assembly/index.ts', '~lib/rt/itcms.ts']);
+  });
 });
