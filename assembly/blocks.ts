@@ -17,32 +17,46 @@
 //
 // The region, from its first 64-byte boundary (G = blocksCap / 8 groups):
 //
-//   groups       G × 64 bytes   group g: ptr[8] (0 = empty slot), then size[8], u32 each
-//   tracebacks   G × 32 bytes   group g: traceback id[8], u32 each
+//   groups       G × 64 bytes   group g: ptr[8] (0 = empty slot), then value[8], u32 each
 //   overflow     G bytes        group g's overflow count (padded to 16)
 //
-// A group's pointers and sizes fill one cache line, so a free (match the pointer, read the
-// size) touches one line and an allocation one line plus a write to the traceback ids; with the
-// three arrays of a group side by side in 96 bytes both touched two lines (bench/RESULTS.md,
-// "Session 4"). A slot is named by the address of its ptr field ("entry"): its size is at
-// entry + 32, its traceback id at TBOF(entry). liveBlocks slots are occupied.
+// A value holds a block's size and traceback id: `id << 15 | size` when size < 2^15 and
+// id < 2^16 (top bit 0), else WIDE | w, and record w of the wide region (R_WIDE, 8 bytes:
+// size, id) holds them. So a group fills one cache line and a free or an allocation touches
+// that line only; with the ids in an array of their own (layout 4) an allocation wrote a
+// second line, and a slot cost 12 bytes instead of 8 (bench/RESULTS.md, "Session 5"). A slot
+// is named by the address of its ptr field ("entry"); its value is at entry + 32. liveBlocks
+// slots are occupied. Wide records are reused through a free list (wideFree, threaded through
+// their size fields).
 
 import {
   GET32, SET32, GETREGIONPTR, GETREGIONBYTES, SETREGION, SLOT, H_BLOCKS_CAP, H_LIVE_BLOCKS, R_BLOCKS,
+  R_WIDE, H_WIDE_USED, H_WIDE_FREE,
 } from "./layout";
-import { placeZeroedRegion, extendRegionInPlace, zeroHandedOut, writtenEnd } from "./regions";
+import { placeZeroedRegion, extendRegion, extendRegionInPlace, zeroHandedOut, writtenEnd } from "./regions";
 
 // @ts-ignore: decorator
 @inline export const GROUP_SLOTS: u32 = 8;
-/** Bytes of a group's pointers and sizes: one 64-byte cache line. */
+/** Bytes of a group's pointers and values: one 64-byte cache line. */
 // @ts-ignore: decorator
 @inline export const GROUP_BYTES: usize = 64;
-/** Bytes of a group's traceback ids, in their own array. */
+/** Offset of a slot's value from its pointer. */
 // @ts-ignore: decorator
-@inline const GROUP_TB_BYTES: usize = 32;
-/** Offset of a slot's size from its pointer. */
+@inline export const E_VALUE: usize = 32;
+/** Bits of the size in a packed value; the traceback id has the 31 − SIZE_BITS above them. */
 // @ts-ignore: decorator
-@inline export const E_SIZE: usize = 32;
+@inline export const SIZE_BITS: u32 = 15;
+// @ts-ignore: decorator
+@inline const SIZE_MASK: u32 = (1 << SIZE_BITS) - 1;
+/** A value with this bit set names a wide record. */
+// @ts-ignore: decorator
+@inline export const WIDE: u32 = 0x80000000;
+/** Bytes of a wide record: size, traceback id. */
+// @ts-ignore: decorator
+@inline const WIDE_BYTES: usize = 8;
+/** The wide region's first size. */
+// @ts-ignore: decorator
+@inline const WIDE_MIN_BYTES: usize = 512;
 /** Regions start 16-byte aligned: this much room lets the groups start on a 64-byte line. */
 // @ts-ignore: decorator
 @inline const LINE_SLACK: usize = 48;
@@ -55,8 +69,9 @@ import { placeZeroedRegion, extendRegionInPlace, zeroHandedOut, writtenEnd } fro
 @inline export const BLOCKS_MIN_CAP: u32 = 64;
 
 // Grown before an insertion would fill more than 7/10 of the slots; a grown table has 25 slots
-// for every 13 blocks (0.52 full), rounded up to whole groups. A slot costs 12 bytes plus 1/8 of
-// an overflow byte, so a block costs at most 12.125 × 25/13 ≈ 23.3 bytes after a growth. A table
+// for every 13 blocks (0.52 full), rounded up to whole groups. A slot costs 8 bytes plus 1/8 of
+// an overflow byte, so a block costs at most 8.125 × 25/13 ≈ 15.6 bytes after a growth, plus 8
+// if its size or traceback id is too wide to pack (and the wide region's free room). A table
 // that no region follows grows where it lies (growInPlace); otherwise it is copied to a new
 // region (rehashBlocks), which needs the old and the new table side by side.
 // @ts-ignore: decorator
@@ -91,7 +106,7 @@ let ptrShift: u32 = 0;
 /** Bytes of a region of `groups` groups and their overflow counts. */
 // @ts-ignore: decorator
 @inline export function BLOCKS_REGION_BYTES(groups: u32): usize {
-  return LINE_SLACK + <usize>groups * (GROUP_BYTES + GROUP_TB_BYTES) + ((<usize>groups + 15) & ~15);
+  return LINE_SLACK + <usize>groups * GROUP_BYTES + ((<usize>groups + 15) & ~15);
 }
 
 /** Where the groups of the region at `region` start: its first 64-byte boundary. */
@@ -112,13 +127,6 @@ let ptrShift: u32 = 0;
   return GET32(H_BLOCKS_CAP) >> 3;
 }
 
-/** Address of the traceback id of entry `e`, in a table of `groups` groups starting at `base`. */
-// @ts-ignore: decorator
-@inline function TBOF(base: usize, groups: u32, e: usize): usize {
-  let off = e - base; // 64·g + 4·slot
-  return base + <usize>groups * GROUP_BYTES + ((off >> 6) << 5) + (off & 31);
-}
-
 /** Bit i set iff slot i of the group at `g` holds `key` (key 0: iff slot i is empty). */
 // @ts-ignore: decorator
 @inline function MATCH(g: usize, key: u32): u32 {
@@ -136,7 +144,7 @@ let ptrShift: u32 = 0;
 /** Address of group `g`'s overflow count, in a table of `groups` groups starting at `base`. */
 // @ts-ignore: decorator
 @inline function OVERFLOW(base: usize, groups: u32, g: u32): usize {
-  return base + <usize>groups * (GROUP_BYTES + GROUP_TB_BYTES) + <usize>g;
+  return base + <usize>groups * GROUP_BYTES + <usize>g;
 }
 
 /** The entry of the lowest slot set in `mask` (from MATCH, not 0) of the group at `at`. */
@@ -151,30 +159,88 @@ let ptrShift: u32 = 0;
   return load<u32>(e);
 }
 
+/** Address of the wide record that value `v` (WIDE set) names. */
+// @ts-ignore: decorator
+@inline function WIDEAT(v: u32): usize {
+  return GETREGIONPTR(R_WIDE) + (<usize>(v & ~WIDE) << 3);
+}
+
 /** Gets the size of an entry. */
 // @ts-ignore: decorator
 @inline export function GETSIZE(e: usize): u32 {
-  return load<u32>(e, E_SIZE);
+  let v = load<u32>(e, E_VALUE);
+  return v & WIDE ? load<u32>(WIDEAT(v)) : v & SIZE_MASK;
 }
 
-/** Gets the traceback id of an entry of the current table. */
+/** Gets the traceback id of an entry. */
 // @ts-ignore: decorator
 @inline export function GETTRACEBACK(e: usize): u32 {
-  return load<u32>(TBOF(BASE(), GROUPCOUNT(), e));
+  let v = load<u32>(e, E_VALUE);
+  return v & WIDE ? load<u32>(WIDEAT(v), 4) : v >> SIZE_BITS;
 }
 
-/** Fills entry `e` of the table of `groups` groups starting at `base`. */
+/** Whether (size, traceback) packs in a value, needing no wide record. */
 // @ts-ignore: decorator
-@inline function FILL(base: usize, groups: u32, e: usize, ptr: u32, size: u32, traceback: u32): void {
-  store<u32>(e, ptr);
-  store<u32>(e, size, E_SIZE);
-  store<u32>(TBOF(base, groups, e), traceback);
+@inline function PACKS(size: u32, traceback: u32): bool {
+  return ((size >> SIZE_BITS) | (traceback >> (31 - SIZE_BITS))) == 0;
 }
 
-/** Fills an entry of the current table. */
+/** The value of (size, traceback): packed, or a wide record taken for it (reserveBlock made room). */
+// @ts-ignore: decorator
+@inline function ENCODE(size: u32, traceback: u32): u32 {
+  if (PACKS(size, traceback)) return (traceback << SIZE_BITS) | size;
+  return takeWide(size, traceback);
+}
+
+/** Takes a wide record for (size, traceback): from the free list, else the next unused one. */
+function takeWide(size: u32, traceback: u32): u32 {
+  let free = GET32(H_WIDE_FREE);
+  let w: u32;
+  if (free != 0) {
+    w = free - 1;
+    SET32(H_WIDE_FREE, load<u32>(WIDEAT(w)));
+  } else {
+    w = GET32(H_WIDE_USED);
+    SET32(H_WIDE_USED, w + 1);
+  }
+  let at = WIDEAT(w);
+  store<u32>(at, size);
+  store<u32>(at, traceback, 4);
+  return WIDE | w;
+}
+
+/** Gives back the wide record of value `v`, if it names one. */
+// @ts-ignore: decorator
+@inline function RELEASE(v: u32): void {
+  if (v & WIDE) {
+    store<u32>(WIDEAT(v), GET32(H_WIDE_FREE));
+    SET32(H_WIDE_FREE, (v & ~WIDE) + 1);
+  }
+}
+
+/** Makes sure a wide record can be taken: one is free, or the region has or gets room. */
+function reserveWide(): bool {
+  if (GET32(H_WIDE_FREE) != 0) return true;
+  let used = <usize>GET32(H_WIDE_USED);
+  let bytes = GETREGIONBYTES(R_WIDE);
+  if ((used + 1) * WIDE_BYTES <= bytes) return true;
+  if (used >= 0x7FFFFFFF) return false;
+  let grown = max<usize>(WIDE_MIN_BYTES, (bytes + (bytes >> 1)) & ~(WIDE_BYTES - 1));
+  return extendRegion(R_WIDE, grown, used * WIDE_BYTES);
+}
+
+/** Fills entry `e` with `ptr` and `value`. */
+// @ts-ignore: decorator
+@inline function FILL(e: usize, ptr: u32, value: u32): void {
+  store<u32>(e, ptr);
+  store<u32>(e, value, E_VALUE);
+}
+
+/** Refills the live entry `e` (its wide record, if any, is given back first). reserveBlock must have made room. */
 // @ts-ignore: decorator
 @inline export function SETENTRY(e: usize, ptr: u32, size: u32, traceback: u32): void {
-  FILL(BASE(), GROUPCOUNT(), e, ptr, size, traceback);
+  RELEASE(load<u32>(e, E_VALUE));
+  FILL(e, ptr, ENCODE(size, traceback));
 }
 
 /** The group after group `g` of `groups`, cyclically. */
@@ -213,11 +279,11 @@ function findPastHome(base: usize, groups: u32, home: u32, ptr: u32): usize {
 }
 
 /**
- * Puts (ptr, size, traceback) in the first empty slot from group `home` on (ptr's home group),
- * counting an overflow in each full group it passes. `empty`: the home group's empty slots
- * (MATCH(…, 0); 0 when it is full). ptr must not be in the table; there must be room.
+ * Puts (ptr, value) in the first empty slot from group `home` on (ptr's home group), counting
+ * an overflow in each full group it passes, and returns its entry. `empty`: the home group's
+ * empty slots (MATCH(…, 0); 0 when it is full). ptr must not be in the table; there must be room.
  */
-function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceback: u32, empty: u32): void {
+function place(base: usize, groups: u32, home: u32, ptr: u32, value: u32, empty: u32): usize {
   let g = home;
   while (empty == 0) {
     let c = OVERFLOW(base, groups, g);
@@ -226,7 +292,9 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
     g = NEXT(g, groups);
     empty = MATCH(GROUP(base, g), 0);
   }
-  FILL(base, groups, SLOTOF(GROUP(base, g), empty), ptr, size, traceback);
+  let e = SLOTOF(GROUP(base, g), empty);
+  FILL(e, ptr, value);
+  return e;
 }
 
 /**
@@ -249,11 +317,11 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
     if (e != 0) return e;
   } else if (empty != 0) {
     // The common case, without a call.
-    FILL(base, groups, SLOTOF(at, empty), ptr, size, traceback);
+    FILL(SLOTOF(at, empty), ptr, ENCODE(size, traceback));
     SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
     return 0;
   }
-  place(base, groups, g, ptr, size, traceback, empty);
+  place(base, groups, g, ptr, ENCODE(size, traceback), empty);
   SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) + 1);
   return 0;
 }
@@ -261,6 +329,7 @@ function place(base: usize, groups: u32, home: u32, ptr: u32, size: u32, traceba
 /** Empties entry `e` (from findBlock), whose block is `ptr`. */
 // @ts-ignore: decorator
 @inline export function removeAt(e: usize, ptr: u32): void {
+  RELEASE(load<u32>(e, E_VALUE));
   store<u32>(e, 0);
   SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) - 1);
   let base = BASE();
@@ -295,21 +364,13 @@ function rehashBlocks(newCap: u32): bool {
       let k = GETPTR(at + s);
       if (k == 0) continue;
       let home = SLOT(HASHPTR(k), groups);
-      let traceback = load<u32>(TBOF(old, oldGroups, at + s));
-      place(fresh, groups, home, k, GETSIZE(at + s), traceback, MATCH(GROUP(fresh, home), 0));
+      place(fresh, groups, home, k, load<u32>(at + s, E_VALUE), MATCH(GROUP(fresh, home), 0));
     }
   }
   SETREGION(R_BLOCKS, region, newBytes);
   SET32(H_BLOCKS_CAP, newCap);
   return true;
 }
-
-/**
- * Marks, while growInPlace runs, the traceback id of an entry that already has its place in the
- * grown table. Ids are dense i32s (tracebacks.ts): their top bit is free.
- */
-// @ts-ignore: decorator
-@inline const MOVED: u32 = 0x80000000;
 
 /**
  * Grows the table to `newCap` slots where it lies, when its region can be extended in place and
@@ -324,47 +385,48 @@ function growInPlace(newCap: u32): bool {
   let oldGroups = GROUPCOUNT();
   let groups = newCap >> 3;
   let region = GETREGIONPTR(R_BLOCKS);
+  let bytes = BLOCKS_REGION_BYTES(groups);
   let dirty = max<usize>(region + GETREGIONBYTES(R_BLOCKS), writtenEnd());
-  if (!extendRegionInPlace(R_BLOCKS, BLOCKS_REGION_BYTES(groups))) return false;
+  // One byte a group past the region while it runs: bit s set once slot s holds a moved key.
+  if (!extendRegionInPlace(R_BLOCKS, bytes + <usize>groups)) return false;
   let base = GROUPS(region);
-  // The traceback ids go to where the grown table keeps them, still in old group order: TBOF
-  // with the new group count finds an old group's ids there until its keys move.
-  memory.copy(base + <usize>groups * GROUP_BYTES, base + <usize>oldGroups * GROUP_BYTES,
-    <usize>oldGroups * GROUP_TB_BYTES);
-  // The added groups held the old ids and counts (or older data), and no count is valid yet.
+  let moved = region + bytes;
+  // The added groups held the old counts (or older data), and no count is valid yet.
   zeroHandedOut(GROUP(base, oldGroups), GROUP(base, groups), dirty);
   zeroHandedOut(OVERFLOW(base, groups, 0), OVERFLOW(base, groups, groups), dirty);
+  zeroHandedOut(moved, moved + <usize>groups, dirty);
   SET32(H_BLOCKS_CAP, newCap);
   // Top down. SLOT is monotonic in the hash and the homes scale with the table, so a key's new
   // home is at or after its old one: the groups it probes from there hold only keys already
-  // moved, except after a wrap past the last group. MOVED keeps a key that lands in a group not
-  // yet visited from being moved again; the counts are those of the final places.
+  // moved, except after a wrap past the last group. The marks keep a key that lands in a group
+  // not yet visited from being moved again; the counts are those of the final places.
   for (let i = oldGroups; i-- > 0;) {
     let at = GROUP(base, i);
-    for (let s: usize = 0; s < <usize>GROUP_SLOTS << 2; s += 4) {
-      let k = GETPTR(at + s);
+    for (let s: u32 = 0; s < GROUP_SLOTS; ++s) {
+      if (<u32>load<u8>(moved + <usize>i) & (1 << s)) continue;
+      let e = at + (<usize>s << 2);
+      let k = GETPTR(e);
       if (k == 0) continue;
-      let traceback = load<u32>(TBOF(base, groups, at + s));
-      if (traceback & MOVED) continue;
-      let size = GETSIZE(at + s);
-      store<u32>(at + s, 0);
+      let value = load<u32>(e, E_VALUE);
+      store<u32>(e, 0);
       let home = SLOT(HASHPTR(k), groups);
-      place(base, groups, home, k, size, traceback | MOVED, MATCH(GROUP(base, home), 0));
+      let to = place(base, groups, home, k, value, MATCH(GROUP(base, home), 0)) - base;
+      let mark = moved + (to >> 6);
+      store<u8>(mark, <u32>load<u8>(mark) | (<u32>1 << <u32>((to >> 2) & 7)));
     }
   }
-  let unmark = i32x4.splat(~MOVED);
-  let tracebacks = base + <usize>groups * GROUP_BYTES;
-  let end = tracebacks + <usize>groups * GROUP_TB_BYTES;
-  for (let a = tracebacks; a < end; a += 16) v128.store(a, v128.and(v128.load(a), unmark));
+  SETREGION(R_BLOCKS, region, bytes);
   return true;
 }
 
 /**
- * Makes sure one more block can be inserted without passing the load limit, growing the table
- * if needed. False when the table needed to grow and memory is exhausted.
+ * Makes sure one more block of (size, traceback) can be inserted or replace a live one: a slot
+ * without passing the load limit (the table grows if needed) and, if the pair does not pack, a
+ * wide record. False when memory is exhausted.
  */
 // @ts-ignore: decorator
-@inline export function reserveBlock(): bool {
+@inline export function reserveBlock(size: u32, traceback: u32): bool {
+  if (!PACKS(size, traceback) && !reserveWide()) return false;
   let live = GET32(H_LIVE_BLOCKS);
   let cap = GET32(H_BLOCKS_CAP);
   if ((<u64>live + 1) * LOAD_DEN <= <u64>cap * LOAD_NUM) return true;
@@ -382,10 +444,20 @@ function growBlocks(count: u32): bool {
 
 /** Gives the table a fresh, empty region of BLOCKS_MIN_CAP slots. False if out of memory. */
 export function initBlocks(): bool {
+  SETREGION(R_WIDE, 0, 0);
+  SET32(H_WIDE_USED, 0);
+  SET32(H_WIDE_FREE, 0);
   SETREGION(R_BLOCKS, 0, 0);
   SET32(H_BLOCKS_CAP, 0);
   SET32(H_LIVE_BLOCKS, 0);
   return rehashBlocks(BLOCKS_MIN_CAP);
+}
+
+/** Wide records in use, for checks: handed out minus those on the free list. */
+export function wideRecordsInUse(): u32 {
+  let n = GET32(H_WIDE_USED);
+  for (let f = GET32(H_WIDE_FREE); f != 0; f = load<u32>(WIDEAT(f - 1))) --n;
+  return n;
 }
 
 /** Visits the live entries, for checks: returns the number found (must equal liveBlocks). */

@@ -1,12 +1,12 @@
 // === The trace table: memory layout ===
 //
 // Everything the table knows lives in one stretch of linear memory that starts at `ROOT`:
-// a fixed header, then four regions that grow independently (see regions.ts).
+// a fixed header, then five regions that grow independently (see regions.ts).
 //
-//   ROOT                                                                       end
-//    ├── header (HEADER_SIZE) ──┬── blocks ──┬── index ──┬─ offsets ─┬─ arena ─┤ ...
-//    │ flags, counters, region  │  live      │ traceback │ id →      │ records │
-//    │ table, sampler, scratch  │  blocks    │ interning │ record    │         │
+//   ROOT                                                                                 end
+//    ├── header (HEADER_SIZE) ──┬── blocks ──┬── wide ───┬── index ──┬─ offsets ─┬─ arena ─┤ ...
+//    │ flags, counters, region  │  live      │ (size, id)│ traceback │ id →      │ records │
+//    │ table, sampler, scratch  │  blocks    │ too wide  │ interning │ record    │         │
 //
 // Regions are placed by first fit and may appear in any order; the header says where each
 // one is. The host reads all of it directly from the table's memory (src/host/tableLayout.ts
@@ -49,41 +49,44 @@
 //     40 │ region[1] index:   ptr │ bytes                                       │ u32 u32
 //     48 │ region[2] offsets: ptr │ bytes                                       │ u32 u32
 //     56 │ region[3] arena:   ptr │ bytes                                       │ u32 u32
+//     64 │ region[4] wide:    ptr │ bytes                                       │ u32 u32
 //        ╞══════════════════════════════════════════════════════════════════════╡
-//     64 │ blocksCap: slots in the blocks table                                 │ u32
-//     68 │ liveBlocks: occupied slots                                           │ u32
-//     72 │ tracebackCount: interned tracebacks, ids 0..count-1                  │ u32
-//     76 │ indexCap: slots in the intern index                                  │ u32
-//     80 │ arenaUsed: bytes of records in the arena                             │ u32
-//     84 │ freeBits: sampling mode, bit b set iff freeCounts[b] > 0 (freeFilter)│ u32
+//     72 │ blocksCap: slots in the blocks table                                 │ u32
+//     76 │ liveBlocks: occupied slots                                           │ u32
+//     80 │ tracebackCount: interned tracebacks, ids 0..count-1                  │ u32
+//     84 │ indexCap: slots in the intern index                                  │ u32
+//     88 │ arenaUsed: bytes of records in the arena                             │ u32
+//     92 │ freeBits: sampling mode, bit b set iff freeCounts[b] > 0 (freeFilter)│ u32
+//     96 │ wideUsed: records of the wide region handed out at least once        │ u32
+//    100 │ wideFree: first record of the wide region's free list, + 1 (0: none) │ u32
 //        ╞══════════════════════════════════════════════════════════════════════╡
-//     88 │ current: bytes of the traced blocks                                  │ u64
-//     96 │ peak: largest `current` since start / clear / resetPeak              │ u64
-//    104 │ allocations: traces added                                            │ u64
-//    112 │ frees: traces removed (free, realloc, realloc-to-zero)               │ u64
-//    120 │ unknownFrees: exact mode, frees of pointers not traced               │ u64
-//    128 │ unsampledFrees: sampling mode, frees of pointers not traced          │ u64
-//    136 │ replaced: allocations of a pointer already traced (a free was missed)│ u64
-//    144 │ skippedBytes: sampling mode, bytes of the allocations not sampled,   │ f64
+//    104 │ current: bytes of the traced blocks                                  │ u64
+//    112 │ peak: largest `current` since start / clear / resetPeak              │ u64
+//    120 │ allocations: traces added                                            │ u64
+//    128 │ frees: traces removed (free, realloc, realloc-to-zero)               │ u64
+//    136 │ unknownFrees: exact mode, frees of pointers not traced               │ u64
+//    144 │ unsampledFrees: sampling mode, frees of pointers not traced          │ u64
+//    152 │ replaced: allocations of a pointer already traced (a free was missed)│ u64
+//    160 │ skippedBytes: sampling mode, bytes of the allocations not sampled,   │ f64
 //        │   up to the last sample point (the host adds drawn − sampleCountdown) │
 //        ╞══════════════════════════════════════════════════════════════════════╡
-//    152 │ samplingInterval: mean bytes between samples, 0 = exact mode         │ f64
-//    160 │ drawn: the countdown drawn at the last sample point (sampler.ts)     │ f64
-//    168 │ rng: xorshift64* state                                               │ u64
-//    176 │ estimatedCurrent: Σ weight(size) over traced blocks (sampling mode)  │ f64
-//    184 │ estimatedPeak: largest estimatedCurrent                              │ f64
+//    168 │ samplingInterval: mean bytes between samples, 0 = exact mode         │ f64
+//    176 │ drawn: the countdown drawn at the last sample point (sampler.ts)     │ f64
+//    184 │ rng: xorshift64* state                                               │ u64
+//    192 │ estimatedCurrent: Σ weight(size) over traced blocks (sampling mode)  │ f64
+//    200 │ estimatedPeak: largest estimatedCurrent                              │ f64
 //        ╞══════════════════════════════════════════════════════════════════════╡
-//    192 │ scratch: FRAMES u32, the frames of the traceback being interned      │ u32 × 16
+//    208 │ scratch: FRAMES u32, the frames of the traceback being interned      │ u32 × 16
 //        ╞══════════════════════════════════════════════════════════════════════╡
-//    256 │ freeCounts: sampling mode, live sampled blocks in each free bucket   │ u32 × 32
+//    272 │ freeCounts: sampling mode, live sampled blocks in each free bucket   │ u32 × 32
 //        ╞══════════════════════════════════════════════════════════════════════╡
-//    384 │ oneCache: nframe 1, the tracebacks interned last, direct-mapped by   │ 256 ×
+//    400 │ oneCache: nframe 1, the tracebacks interned last, direct-mapped by   │ 256 ×
 //        │   (total, f0): entries (total u32, f0 u32, id + 1 u32; 0 = empty)    │ 12 bytes
 //        ╞══════════════════════════════════════════════════════════════════════╡
-//   3456 │ stackCache: nframe > 1, the same for whole stacks, direct-mapped by  │ 64 ×
+//   3472 │ stackCache: nframe > 1, the same for whole stacks, direct-mapped by  │ 64 ×
 //        │   (total, f0, f1): entries (total u32, id + 1 u32, frames u32 × 16,  │ 72 bytes
 //        │   0 past the kept ones)                                              │
-//   8064 └──────────────────────────────────────────────────────────────────────┘
+//   8080 └──────────────────────────────────────────────────────────────────────┘
 //
 // The bytes-left countdown of the sampler is not in the header: it is the exported global
 // `sampleCountdown` (below), which the instrumented target decrements itself.
@@ -105,7 +108,7 @@
 // @ts-ignore: decorator
 @inline export const H_REGIONS: usize = H_HIGH_WATER + 8;
 // @ts-ignore: decorator
-@inline export const REGION_COUNT: usize = 4;
+@inline export const REGION_COUNT: usize = 5;
 // @ts-ignore: decorator
 @inline export const REGION_SIZE: usize = 8;
 // @ts-ignore: decorator
@@ -121,7 +124,11 @@
 // @ts-ignore: decorator
 @inline export const H_FREE_BITS: usize = H_ARENA_USED + 4;
 // @ts-ignore: decorator
-@inline export const H_CURRENT: usize = H_FREE_BITS + 4;
+@inline export const H_WIDE_USED: usize = H_FREE_BITS + 4;
+// @ts-ignore: decorator
+@inline export const H_WIDE_FREE: usize = H_WIDE_USED + 4;
+// @ts-ignore: decorator
+@inline export const H_CURRENT: usize = H_WIDE_FREE + 4;
 // @ts-ignore: decorator
 @inline export const H_PEAK: usize = H_CURRENT + 8;
 // @ts-ignore: decorator
@@ -170,7 +177,7 @@
 @inline export const MAGIC: u32 = 0x31544D54;
 /** Bumped whenever an offset or a record layout in this file changes. */
 // @ts-ignore: decorator
-@inline export const LAYOUT_VERSION: u32 = 4;
+@inline export const LAYOUT_VERSION: u32 = 5;
 
 // Regions, by index into the header's region table.
 
@@ -186,6 +193,9 @@
 /** The arena: traceback records, appended in id order. */
 // @ts-ignore: decorator
 @inline export const R_ARENA: usize = 3;
+/** Wide entries: (size, traceback id) of the blocks whose pair does not pack in 32 bits (blocks.ts). */
+// @ts-ignore: decorator
+@inline export const R_WIDE: usize = 4;
 
 // Flags. TRACING and OOM_STOPPED are state; SAMPLING and REALLOC_ZERO_FREES are settings
 // that survive stop() and start().

@@ -29,7 +29,7 @@ import {
   H_MAGIC, H_VERSION, H_NFRAME, H_LIMIT, H_END, H_HIGH_WATER, H_CURRENT, H_PEAK, H_ALLOCATIONS,
   H_FREES, H_UNKNOWN_FREES, H_UNSAMPLED_FREES, H_REPLACED, H_SKIPPED_BYTES, H_SAMPLING_INTERVAL,
   H_DRAWN, H_EST_CURRENT, H_EST_PEAK, H_BLOCKS_CAP, H_LIVE_BLOCKS, H_TRACEBACK_COUNT,
-  H_INDEX_CAP, H_ARENA_USED, H_FREE_BITS, H_FREE_COUNTS, FREE_BUCKETS, FREEBUCKET,
+  H_INDEX_CAP, H_ARENA_USED, H_FREE_BITS, H_FREE_COUNTS, FREE_BUCKETS, FREEBUCKET, H_WIDE_USED, H_WIDE_FREE,
   sampleCountdown, SETCOUNTDOWN, SETFREEFILTER,
 } from "./layout";
 import { setGrowable, releaseRegions, bytesInUse } from "./regions";
@@ -163,7 +163,7 @@ function uncountInFreeBucket(ptr: u32): void {
   let traceback = one
     ? internStack1(total, f0)
     : internStack(total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
-  if (traceback < 0 || !reserveBlock()) {
+  if (traceback < 0 || !reserveBlock(size, <u32>traceback)) {
     stopForMemory();
     return;
   }
@@ -219,7 +219,7 @@ export function realloc(
   if (sampled) {
     // Everything that needs memory comes first: running out then leaves old traced.
     traceback = internStack(total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
-    if (traceback < 0 || !reserveBlock()) {
+    if (traceback < 0 || !reserveBlock(size, <u32>traceback)) {
       stopForMemory();
       return;
     }
@@ -266,6 +266,8 @@ function dropTraces(): void {
   SET32(H_TRACEBACK_COUNT, 0);
   SET32(H_INDEX_CAP, 0);
   SET32(H_ARENA_USED, 0);
+  SET32(H_WIDE_USED, 0);
+  SET32(H_WIDE_FREE, 0);
 }
 
 /**

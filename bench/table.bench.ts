@@ -83,7 +83,7 @@ function regions(t: TraceTable): { blocks: number; tracebacks: number } {
   const w = new Uint32Array(t.exports.memory.buffer);
   const root = t.exports.layout() >>> 0;
   const bytes = (r: number): number => w[(root + Header.regions + r * REGION_SIZE + 4) >>> 2]!;
-  return { blocks: bytes(Region.blocks), tracebacks: bytes(Region.index) + bytes(Region.offsets) + bytes(Region.arena) };
+  return { blocks: bytes(Region.blocks) + bytes(Region.wide), tracebacks: bytes(Region.index) + bytes(Region.offsets) + bytes(Region.arena) };
 }
 
 console.log('\n## Table bytes per live block (exact, nframe=16, 64 stacks of 16 frames)\n');

@@ -13,7 +13,7 @@ export const FRAMES = 16;
 /** "TMT1" as a little-endian u32, at offset 0 of the header. */
 export const MAGIC = 0x31544d54;
 /** Layout version the host understands (assembly/layout.ts LAYOUT_VERSION). */
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 
 /** Byte offsets of the header fields, from the address returned by the `layout` export. */
 export const Header = {
@@ -25,34 +25,38 @@ export const Header = {
   end: 20,
   highWater: 24,
   regions: 32,
-  blocksCap: 64,
-  liveBlocks: 68,
-  tracebackCount: 72,
-  indexCap: 76,
-  arenaUsed: 80,
-  freeBits: 84,
-  current: 88,
-  peak: 96,
-  allocations: 104,
-  frees: 112,
-  unknownFrees: 120,
-  unsampledFrees: 128,
-  replaced: 136,
+  blocksCap: 72,
+  liveBlocks: 76,
+  tracebackCount: 80,
+  indexCap: 84,
+  arenaUsed: 88,
+  freeBits: 92,
+  /** Records of the wide region handed out at least once. */
+  wideUsed: 96,
+  /** First record of the wide region's free list, + 1 (0: none). */
+  wideFree: 100,
+  current: 104,
+  peak: 112,
+  allocations: 120,
+  frees: 128,
+  unknownFrees: 136,
+  unsampledFrees: 144,
+  replaced: 152,
   /** f64: bytes of unsampled allocations up to the last sample point. */
-  skippedBytes: 144,
-  samplingInterval: 152,
+  skippedBytes: 160,
+  samplingInterval: 168,
   /** f64: the countdown drawn at the last sample point (skipped since = drawn − sampleCountdown). */
-  drawn: 160,
-  rng: 168,
-  estimatedCurrent: 176,
-  estimatedPeak: 184,
-  scratch: 192,
+  drawn: 176,
+  rng: 184,
+  estimatedCurrent: 192,
+  estimatedPeak: 200,
+  scratch: 208,
   /** u32 × FREE_BUCKETS: live sampled blocks per free-filter bucket. */
-  freeCounts: 256,
+  freeCounts: 272,
   /** 256 × (total, f0, id + 1): the table's one-frame traceback cache (not read by the host). */
-  oneCache: 384,
+  oneCache: 400,
   /** 64 × (total, id + 1, 16 frames): the table's stack cache (not read by the host). */
-  stackCache: 3456,
+  stackCache: 3472,
 } as const;
 
 /** Buckets of the free filter (the `freeFilter` global's bits, docs/abi.md §2). */
@@ -62,7 +66,7 @@ export const FREE_BUCKETS = 32;
 export const HEADER_SIZE = Header.stackCache + 64 * (8 + 4 * FRAMES);
 
 /** Index of each region in the header's region table; each is (ptr u32, bytes u32). */
-export const Region = { blocks: 0, index: 1, offsets: 2, arena: 3 } as const;
+export const Region = { blocks: 0, index: 1, offsets: 2, arena: 3, wide: 4 } as const;
 /** Bytes of one region-table entry. */
 export const REGION_SIZE = 8;
 
@@ -71,21 +75,31 @@ export const Flag = { tracing: 1, oomStopped: 2, sampling: 4, reallocZeroFrees: 
 
 /**
  * Blocks table (assembly/blocks.ts): from the region's first 64-byte boundary, `groups` groups
- * of `slots` slots, `bytes` each (the slots' ptrs, 0 = empty, then their sizes), then the
- * traceback ids, `tracebackBytes` a group, then an overflow byte a group. An entry address (what
- * `findBlock` returns) is that of a ptr field; its size is `size` bytes further.
+ * of `slots` slots, `bytes` each (the slots' ptrs, 0 = empty, then their values), then an
+ * overflow byte a group. An entry address (what `findBlock` returns) is that of a ptr field; its
+ * value is `value` bytes further.
  */
-export const BlockGroup = { slots: 8, bytes: 64, ptr: 0, size: 32, tracebackBytes: 32 } as const;
+export const BlockGroup = { slots: 8, bytes: 64, ptr: 0, value: 32 } as const;
 
 /** Where the blocks table's groups start in its region. */
 export function blockGroupsStart(region: number): number {
   return (region + 63) & ~63;
 }
 
-/** Address of the traceback id of the entry at `entry`, in a table of `groups` groups starting at `base`. */
-export function blockTracebackAddress(base: number, groups: number, entry: number): number {
-  const offset = entry - base; // 64·group + 4·slot
-  return base + groups * BlockGroup.bytes + (offset >>> 6) * BlockGroup.tracebackBytes + (offset & 31);
+/**
+ * A block value: `id << sizeBits | size` (top bit 0), or `wide | w`: record w (size u32,
+ * traceback id u32) of the wide region.
+ */
+export const BlockValue = { sizeBits: 15, sizeMask: 0x7fff, wide: 0x80000000 } as const;
+
+/**
+ * The size and traceback id a block value holds: packed (`id << 15 | size`), or in the wide
+ * record it names, in the wide region starting at `wideBase` (`words` views the table's memory).
+ */
+export function decodeBlockValue(words: Uint32Array, wideBase: number, value: number): { size: number; tracebackId: number } {
+  if ((value & BlockValue.wide) === 0) return { size: value & BlockValue.sizeMask, tracebackId: value >>> BlockValue.sizeBits };
+  const at = (wideBase >>> 2) + (value & ~BlockValue.wide) * 2;
+  return { size: words[at]!, tracebackId: words[at + 1]! };
 }
 
 /** Traceback record in the arena: total, nframe, then nframe site ids. */

@@ -11,7 +11,7 @@
  * reached by a dynamic import).
  */
 import {
-  FRAMES, Header, Region, REGION_SIZE, Flag, BlockGroup, TracebackRecord, ResultCode, NO_LIMIT, blockGroupsStart, blockTracebackAddress,
+  FRAMES, Header, Region, REGION_SIZE, Flag, BlockGroup, BlockValue, TracebackRecord, ResultCode, NO_LIMIT, blockGroupsStart, decodeBlockValue,
   HEADER_SIZE, readU64, checkHeader,
 } from './tableLayout.js';
 
@@ -436,8 +436,7 @@ export class TraceTable {
     const entry = this.exports.findBlock(ptr >>> 0) >>> 0;
     if (entry === 0) return null;
     const w = this.words();
-    const { base, groups } = this.blockGroups();
-    return { size: w[(entry + BlockGroup.size) >>> 2]!, tracebackId: w[blockTracebackAddress(base, groups, entry) >>> 2]! };
+    return decodeBlockValue(w, this.region(Region.wide)[0], w[(entry + BlockGroup.value) >>> 2]!);
   }
 
   /** The traceback with id `id` (ids come from lookup and readTraces). */
@@ -472,17 +471,25 @@ export class TraceTable {
     }
     const [offsets] = this.region(Region.offsets);
     const [arena] = this.region(Region.arena);
-    const sizeAt = BlockGroup.size >>> 2;
+    const wide = this.region(Region.wide)[0] >>> 2;
+    const valueAt = BlockGroup.value >>> 2;
     let k = 0;
     const groupsEnd = (blocks + groups * BlockGroup.bytes) >>> 2;
-    // The traceback ids follow the groups, BlockGroup.tracebackBytes a group.
-    for (let g = blocks >>> 2, tb = groupsEnd; g < groupsEnd; g += BlockGroup.bytes >>> 2, tb += BlockGroup.tracebackBytes >>> 2) {
-      for (let e = g, t = tb; e < g + BlockGroup.slots; e++, t++) {
+    for (let g = blocks >>> 2; g < groupsEnd; g += BlockGroup.bytes >>> 2) {
+      for (let e = g; e < g + BlockGroup.slots; e++) {
         const ptr = w[e]!;
         if (ptr === 0) continue;
-        const id = w[t]!;
+        // decodeBlockValue, written out: this loop runs once per live block.
+        const value = w[e + valueAt]!;
+        let size = value & BlockValue.sizeMask;
+        let id = value >>> BlockValue.sizeBits;
+        if ((value & BlockValue.wide) !== 0) {
+          const at = wide + (value & ~BlockValue.wide) * 2;
+          size = w[at]!;
+          id = w[at + 1]!;
+        }
         tracePointers[k] = ptr;
-        traceSizes[k] = w[e + sizeAt]!;
+        traceSizes[k] = size;
         traceTracebackIds[k] = id;
         k++;
         if (tracebacks[id] === null) {

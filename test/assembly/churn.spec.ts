@@ -1,6 +1,6 @@
-import { start, free, findBlock, tracemallocMemory, clearTraces } from "../../assembly/table";
-import { GET32, GET64, H_BLOCKS_CAP, H_HIGH_WATER, H_REPLACED, H_UNKNOWN_FREES, HEADER_SIZE, R_BLOCKS, GETREGIONBYTES, GETREGIONPTR } from "../../assembly/layout";
-import { GETSIZE, GETTRACEBACK, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS, GROUP_BYTES, GROUPS, LOCALITY_MIN_CAP, LOCALITY_SHIFT } from "../../assembly/blocks";
+import { start, free, findBlock, tracemallocMemory, clearTraces, tracebackAddress } from "../../assembly/table";
+import { GET32, GET64, H_BLOCKS_CAP, H_HIGH_WATER, H_REPLACED, H_UNKNOWN_FREES, H_WIDE_USED, HEADER_SIZE, R_BLOCKS, GETREGIONBYTES, GETREGIONPTR } from "../../assembly/layout";
+import { GETSIZE, GETTRACEBACK, wideRecordsInUse, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS, GROUP_BYTES, GROUPS, LOCALITY_MIN_CAP, LOCALITY_SHIFT } from "../../assembly/blocks";
 import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees } from "./helpers";
 
 /** misplacedBlocks with scratch room for the current table. */
@@ -33,7 +33,8 @@ describe("the blocks table under churn", () => {
       if (kind < 5 || keys.length == 0) {
         // pointers from a small space so that the allocator "reuses" addresses
         let ptr = ((rand() % 40000) + 1) << 3;
-        let size = rand() % 1000;
+        // one in eight too wide to pack (blocks.ts: sizes of 2^15 and more take a wide record)
+        let size = (r & 0x700) == 0 ? 32768 + rand() % 100000 : rand() % 1000;
         if (model.has(ptr)) {
           modelCurrent -= model.get(ptr);
         } else {
@@ -85,6 +86,9 @@ describe("the blocks table under churn", () => {
       if (e == 0 || GETSIZE(e) != model.get(ptrs[i])) ++wrong;
     }
     expect(wrong).toBe(0);
+    let wide: u32 = 0;
+    for (let i = 0; i < ptrs.length; ++i) if (model.get(ptrs[i]) >= 32768) ++wide;
+    expect(wideRecordsInUse()).toBe(wide, "one wide record for each live block whose size does not pack");
   });
 
   it("finds every key when hundreds share one home group, and after they leave", () => {
@@ -163,6 +167,66 @@ function chunkmatesTogether(from: u32, pairs: u32): u32 {
   }
   return together;
 }
+
+/** Sizes cycling through the edges of a packed value (2^15 − 1, 2^15) and far past it. */
+function edgeSize(i: u32): u32 {
+  let k = i % 5;
+  return k == 0 ? i & 0x7FFF : k == 1 ? 32767 : k == 2 ? 32768 : k == 3 ? 1 << 20 : 0xFFFFFFFF;
+}
+
+describe("values too wide to pack", () => {
+  beforeEach(() => { freshTable(32 << 20); start(1); });
+
+  it("keeps sizes of 2^15 and up and traceback ids of 2^16 and up exactly, through every growth", () => {
+    // 70,000 call sites: traceback ids 0 .. 69,999 (dense, in order of first appearance).
+    let n: u32 = 70000;
+    let bytes: u64 = 0;
+    let wide: u32 = 0;
+    for (let i: u32 = 0; i < n; ++i) {
+      alloc1((i + 1) << 4, edgeSize(i), 1000 + i);
+      bytes += edgeSize(i);
+      if (edgeSize(i) >= 32768 || i >= 65536) ++wide;
+    }
+    let wrong = 0;
+    for (let i: u32 = 0; i < n; ++i) {
+      let e = findBlock((i + 1) << 4);
+      if (e == 0 || GETSIZE(e) != edgeSize(i) || GETTRACEBACK(e) != i) { ++wrong; continue; }
+      if (load<u32>(tracebackAddress(i), 8) != 1000 + i) ++wrong; // frame[0] of the record
+    }
+    expect(wrong).toBe(0);
+    expect(current()).toBe(bytes);
+    expect(wideRecordsInUse()).toBe(wide);
+    expect(GET32(H_WIDE_USED)).toBe(wide, "no record taken twice");
+    expect(misplaced()).toBe(0);
+  });
+
+  it("gives a block's wide record back when it is freed, replaced or reallocated narrow", () => {
+    // 1,000 wide blocks allocated and freed 50 times over: the records are reused.
+    for (let round = 0; round < 50; ++round) {
+      for (let i: u32 = 1; i <= 1000; ++i) alloc1(i << 4, 40000 + i, round);
+      for (let i: u32 = 1; i <= 1000; ++i) free(i << 4);
+    }
+    expect(GET32(H_WIDE_USED)).toBe(1000, "records handed out: the most live at once");
+    expect(wideRecordsInUse()).toBe(0);
+    // Replaced (a free was missed): wide by narrow, then narrow by wide.
+    alloc1(0x100, 50000);
+    alloc1(0x100, 10);
+    expect(wideRecordsInUse()).toBe(0);
+    expect(GETSIZE(findBlock(0x100))).toBe(10);
+    alloc1(0x100, 70000);
+    expect(wideRecordsInUse()).toBe(1);
+    expect(GETSIZE(findBlock(0x100))).toBe(70000);
+    // Reallocated in place to a narrow size, then moved and made wide again.
+    realloc1(0x100, 0x100, 20);
+    expect(wideRecordsInUse()).toBe(0);
+    realloc1(0x100, 0x200, 1 << 24);
+    expect(wideRecordsInUse()).toBe(1);
+    expect(findBlock(0x100)).toBe(0);
+    expect(GETSIZE(findBlock(0x200))).toBe(1 << 24);
+    expect(current()).toBe(1 << 24);
+    expect(live()).toBe(1);
+  });
+});
 
 describe("hashing by chunk in large tables", () => {
   beforeEach(() => { freshTable(16 << 20); start(1); });

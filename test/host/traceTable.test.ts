@@ -240,6 +240,27 @@ describe('TraceTable: the API', () => {
     assert.equal(t.lookup(0x4000000 + 16 * 12345)?.size, 2 + (12345 % 89));
   });
 
+  test('sizes and traceback ids too wide to pack in a block value are read back exactly', async () => {
+    // A value packs size < 2^15 and traceback id < 2^16; the rest go to wide records
+    // (assembly/blocks.ts). 66,000 call sites: ids are dense, so site 1 + i has id i.
+    const t = await TraceTable.create();
+    t.start(1);
+    const n = 66_000;
+    const sizeOf = (i: number): number => (i % 3 === 0 ? 32_768 + i : i % 3 === 1 ? 32_767 : 0xffff_ffff);
+    for (let i = 0; i < n; i++) callAlloc(t, 0x10000 + 16 * i, sizeOf(i), 1, [1 + i]);
+    const { traceSizes, tracePointers, traceTracebackIds, tracebacks } = t.readTraces();
+    assert.equal(tracePointers.length, n);
+    for (let k = 0; k < n; k++) {
+      const i = (tracePointers[k]! - 0x10000) / 16;
+      assert.equal(traceSizes[k], sizeOf(i), `size of block ${i}`);
+      assert.equal(traceTracebackIds[k], i, `traceback id of block ${i}`);
+      assert.equal(tracebacks[i]?.frames[0], 1 + i);
+    }
+    for (const i of [0, 1, 2, 65_535, 65_536, 65_537, n - 1]) {
+      assert.deepEqual(t.lookup(0x10000 + 16 * i), { size: sizeOf(i), tracebackId: i }, `lookup of block ${i}`);
+    }
+  });
+
   test('realloc(p, 0) follows the libc flag; a failed realloc keeps the block', async () => {
     const t = await TraceTable.create();
     t.start(1);

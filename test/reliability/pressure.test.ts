@@ -48,7 +48,8 @@ test(`${BLOCKS.toLocaleString('en')} live blocks: every one traced, the table gr
   assert.equal(tm.getTracedMemory()[0], own + argvBytes(args));
   assert.equal(tm.counters().liveBlocks, BLOCKS + 1 + 2);
   assert.equal(result.snapshot.traceCount, BLOCKS + 3);
-  assert.ok(tm.getTracemallocMemory() >= BLOCKS * 12, `getTracemallocMemory() = ${tm.getTracemallocMemory()}: less than 12 bytes a block`);
+  // A slot is 8 bytes and 1/8 of an overflow byte, at most 7/10 of them full (assembly/blocks.ts).
+  assert.ok(tm.getTracemallocMemory() >= BLOCKS * 11.6, `getTracemallocMemory() = ${tm.getTracemallocMemory()}: less than 8.125 / 0.7 bytes a block`);
   assert.ok(tm.getTracemallocMemory() < BLOCKS * 64, `getTracemallocMemory() = ${tm.getTracemallocMemory()}: more than 64 bytes a block`);
 });
 
