@@ -3,8 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import assert from 'node:assert/strict';
+import { loadSnapshotSync } from '../../src/snapshot/file.js';
+import type { Snapshot } from '../../src/snapshot/index.js';
 import { xorshift32 } from '../support/random.js';
 
 /** xorshift32: the same sequence on every machine for a given seed. */
@@ -88,4 +90,44 @@ export function runOriginal(module: string, args: string[], nodeFlags: string[] 
 
 export function readBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
+}
+
+/** The 1-based line of `source` holding `text` (exactly one such line). */
+export function sourceLineIn(source: string, text: string): number {
+  const lines = readFileSync(source, 'utf8').split('\n');
+  const at = lines.flatMap((l, i) => (l.includes(text) ? [i + 1] : []));
+  assert.equal(at.length, 1, `${text} in ${source}`);
+  return at[0]!;
+}
+
+/** Every traced block of a snapshot: count and bytes. */
+export function tracedTotals(snapshot: Snapshot): { blocks: number; bytes: number } {
+  return { blocks: snapshot.traces.length, bytes: snapshot.traces.reduce((n, t) => n + t.size, 0) };
+}
+
+/** One mode of a misbehaving program, run untraced and traced. */
+export interface BothRuns {
+  original: ReturnType<typeof runOriginal>;
+  traced: Outcome;
+  /** The snapshot the traced run wrote at exit. */
+  snapshot: Snapshot;
+}
+
+/**
+ * WASI command `module` with `args`, untraced then traced (`run -n 16 --snapshot` into `dir`),
+ * the two compared: the same stdout and exit code, the same trap or none, and what the program
+ * itself wrote to stderr (a panic or abort message) in the traced run's stderr too.
+ */
+export function runBothWays(module: string, dir: string, args: string[]): BothRuns {
+  const name = `${basename(module, '.wasm')} ${args.join(' ')}`;
+  const original = runOriginal(module, [basename(module), ...args]);
+  const snap = join(dir, `${args.join('_')}.tmsnap`);
+  const traced = cli(['run', '-n', '16', '--snapshot', snap, module, ...args]);
+  assert.equal(traced.stdout, original.stdout, `${name}: stdout`);
+  assert.equal(traced.code, original.code, `${name}: exit code (traced stderr: ${traced.stderr.slice(0, 500)})`);
+  if (original.trap !== null) assert.ok(traced.stderr.includes(`the program trapped: ${original.trap}`), `${name}: the trap ${original.trap} in ${traced.stderr.slice(0, 500)}`);
+  else assert.doesNotMatch(traced.stderr, /trapped/, `${name}: no trap`);
+  const programStderr = original.stderr.replace(/^TRAP .*\n/m, '');
+  assert.ok(traced.stderr.includes(programStderr), `${name}: the program's stderr ${JSON.stringify(programStderr)} in ${JSON.stringify(traced.stderr.slice(0, 800))}`);
+  return { original, traced, snapshot: loadSnapshotSync(snap) };
 }

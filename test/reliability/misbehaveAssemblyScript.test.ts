@@ -15,10 +15,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { loadSnapshotSync } from '../../src/snapshot/file.js';
+import { join } from 'node:path';
 import type { Snapshot } from '../../src/snapshot/index.js';
-import { cli, runOriginal, scratch } from './helpers.js';
+import { type BothRuns, runBothWays, scratch, sourceLineIn, tracedTotals } from './helpers.js';
 
 const MODULE = 'fixtures/assemblyscript/misbehave_as.wasm';
 const SOURCE = 'fixtures/src/assemblyscript/misbehave_as.ts';
@@ -39,18 +38,9 @@ function programCounters(stdout: string): { blocks: number; bytes: number } {
   return { blocks: Number(m[1]), bytes: Number(m[2]) };
 }
 
-/** Every traced block: count and bytes. */
-function tracedTotals(snapshot: Snapshot): { blocks: number; bytes: number } {
-  return { blocks: snapshot.traces.length, bytes: snapshot.traces.reduce((n, t) => n + t.size, 0) };
-}
 
-/** The 1-based line of misbehave_as.ts holding `text` (exactly one such line). */
-function sourceLine(text: string): number {
-  const lines = readFileSync(SOURCE, 'utf8').split('\n');
-  const at = lines.flatMap((l, i) => (l.includes(text) ? [i + 1] : []));
-  assert.equal(at.length, 1, `${text} in ${SOURCE}`);
-  return at[0]!;
-}
+/** The 1-based line of the program's source holding `text` (exactly one such line). */
+const sourceLine = (text: string): number => sourceLineIn(SOURCE, text);
 
 /** A traceback as "line line …", after checking that every frame is in misbehave_as.ts. */
 function lines(snapshot: Snapshot, size: number): { lines: number[]; total: number | undefined }[] {
@@ -60,27 +50,10 @@ function lines(snapshot: Snapshot, size: number): { lines: number[]; total: numb
   });
 }
 
-interface Run {
-  original: ReturnType<typeof runOriginal>;
-  traced: ReturnType<typeof cli>;
-  snapshot: Snapshot;
-}
+type Run = BothRuns;
 
-/** misbehave_as with `args`, untraced then traced (`run -n 16 --snapshot`), the two compared. */
-function runBoth(args: string[]): Run {
-  const name = `misbehave_as ${args.join(' ')}`;
-  const original = runOriginal(MODULE, [basename(MODULE), ...args]);
-  const snap = join(dir, `${args.join('_')}.tmsnap`);
-  const traced = cli(['run', '-n', '16', '--snapshot', snap, MODULE, ...args]);
-  assert.equal(traced.stdout, original.stdout, `${name}: stdout`);
-  assert.equal(traced.code, original.code, `${name}: exit code (traced stderr: ${traced.stderr.slice(0, 500)})`);
-  if (original.trap !== null) assert.ok(traced.stderr.includes(`the program trapped: ${original.trap}`), `${name}: the trap ${original.trap} in ${traced.stderr.slice(0, 500)}`);
-  else assert.doesNotMatch(traced.stderr, /trapped/, `${name}: no trap`);
-  // What the program wrote to stderr itself (the abort message) reaches the user too.
-  const programStderr = original.stderr.replace(/^TRAP .*\n/m, '');
-  assert.ok(traced.stderr.startsWith(programStderr), `${name}: the program's stderr ${JSON.stringify(programStderr)} in ${JSON.stringify(traced.stderr.slice(0, 800))}`);
-  return { original, traced, snapshot: loadSnapshotSync(snap) };
-}
+/** misbehave_as with `args`, untraced then traced, the two compared (helpers.ts). */
+const runBoth = (args: string[]): Run => runBothWays(MODULE, dir, args);
 
 /** The traced totals equal the program's counters, and tracedCurrent their bytes. */
 function assertCounters(name: string, r: Run): { blocks: number; bytes: number } {

@@ -10,11 +10,7 @@
 // printed its counters; an abort (panic, alloc error) skips it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { loadSnapshotSync } from '../../src/snapshot/file.js';
-import type { Snapshot } from '../../src/snapshot/index.js';
-import { cli, runOriginal, scratch } from './helpers.js';
+import { type BothRuns, runBothWays, scratch, sourceLineIn, tracedTotals } from './helpers.js';
 
 const MODULE = 'fixtures/rust/misbehave_rust.wasm';
 const SOURCE = 'fixtures/src/rust/misbehave_rust/src/main.rs';
@@ -34,40 +30,14 @@ function programCounters(stdout: string): { blocks: number; bytes: number; faile
   return { blocks: Number(m[1]), bytes: Number(m[2]), failed: Number(m[3]) };
 }
 
-/** Every traced block: count and bytes (no filter: the counters count every Rust block). */
-function tracedTotals(snapshot: Snapshot): { blocks: number; bytes: number } {
-  return { blocks: snapshot.traces.length, bytes: snapshot.traces.reduce((n, t) => n + t.size, 0) };
-}
 
-/** The 1-based line of main.rs holding `text` (exactly one such line). */
-function sourceLine(text: string): number {
-  const lines = readFileSync(SOURCE, 'utf8').split('\n');
-  const at = lines.flatMap((l, i) => (l.includes(text) ? [i + 1] : []));
-  assert.equal(at.length, 1, `${text} in ${SOURCE}`);
-  return at[0]!;
-}
+/** The 1-based line of the program's source holding `text` (exactly one such line). */
+const sourceLine = (text: string): number => sourceLineIn(SOURCE, text);
 
-interface Run {
-  original: ReturnType<typeof runOriginal>;
-  traced: ReturnType<typeof cli>;
-  snapshot: Snapshot;
-}
+type Run = BothRuns;
 
-/** misbehave_rust with `args`, untraced then traced (`run -n 16 --snapshot`), the two compared. */
-function runBoth(args: string[]): Run {
-  const name = `misbehave_rust ${args.join(' ')}`;
-  const original = runOriginal(MODULE, [basename(MODULE), ...args]);
-  const snap = join(dir, `${args.join('_')}.tmsnap`);
-  const traced = cli(['run', '-n', '16', '--snapshot', snap, MODULE, ...args]);
-  assert.equal(traced.stdout, original.stdout, `${name}: stdout`);
-  assert.equal(traced.code, original.code, `${name}: exit code (traced stderr: ${traced.stderr.slice(0, 500)})`);
-  if (original.trap !== null) assert.match(traced.stderr, new RegExp(`the program trapped: ${original.trap}`), `${name}: the trap`);
-  else assert.doesNotMatch(traced.stderr, /trapped/, `${name}: no trap`);
-  // What the program itself wrote to stderr (the panic message, the alloc error) reaches the user too.
-  const programStderr = original.stderr.replace(/^TRAP .*\n/m, '');
-  assert.ok(traced.stderr.includes(programStderr), `${name}: the program's stderr ${JSON.stringify(programStderr)} in ${JSON.stringify(traced.stderr.slice(0, 800))}`);
-  return { original, traced, snapshot: loadSnapshotSync(snap) };
-}
+/** misbehave_rust with `args`, untraced then traced, the two compared (helpers.ts). */
+const runBoth = (args: string[]): Run => runBothWays(MODULE, dir, args);
 
 /** The traced totals equal the counters (less stdout's buffer when std's cleanup ran). */
 function assertCounters(name: string, r: Run, cleanedUp: boolean): void {
