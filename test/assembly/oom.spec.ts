@@ -1,6 +1,6 @@
 import { start, stop, free, isTracing, setMemoryLimit, findBlock, clearTraces, tracemallocMemory } from "../../assembly/table";
 import { GETFLAGS, OOM_STOPPED, TRACING, GET32, H_HIGH_WATER, H_TRACEBACK_COUNT, HEADER_SIZE, E_OOM, OK } from "../../assembly/layout";
-import { GETSIZE, countBlocks } from "../../assembly/blocks";
+import { GETSIZE, countBlocks, wideRecordsInUse } from "../../assembly/blocks";
 import { freshTable, alloc1, allocDeep, realloc1, current, live } from "./helpers";
 
 describe("out of memory", () => {
@@ -29,6 +29,27 @@ describe("out of memory", () => {
     realloc1(32, 0x7FFF1000, 5);
     expect(live()).toBe(kept);
     expect(findBlock(32)).not.toBe(0);
+  });
+
+  it("stops cleanly at the limit when every block takes a wide record, keeping what it had", () => {
+    // Sizes of 2^15 and up take a wide record each (blocks.ts); the wide region grows by half.
+    start(1);
+    setMemoryLimit(64 << 10);
+    let i: u32 = 1;
+    while (isTracing()) {
+      alloc1(i << 4, 40000 + i);
+      ++i;
+      assert(i < 1000000);
+    }
+    expect(GETFLAGS() & OOM_STOPPED).toBe(OOM_STOPPED);
+    expect(GET32(H_HIGH_WATER)).toBeLessThanOrEqual(64 << 10);
+    let kept = live();
+    expect(kept).toBe(i - 2, "the allocation that hit the limit was not traced; all before it were");
+    expect(wideRecordsInUse()).toBe(kept);
+    let bytes: u64 = 0;
+    for (let j: u32 = 1; j <= kept; ++j) bytes += 40000 + j;
+    expect(current()).toBe(bytes);
+    expect(GETSIZE(findBlock(kept << 4))).toBe(40000 + kept);
   });
 
   it("stops when a new traceback does not fit", () => {
