@@ -42,15 +42,15 @@ import { placeZeroedRegion, extendRegion, extendRegionInPlace, zeroHandedOut, wr
 @inline export const GROUP_BYTES: usize = 64;
 /** Offset of a slot's value from its pointer. */
 // @ts-ignore: decorator
-@inline export const E_VALUE: usize = 32;
+@inline const E_VALUE: usize = 32;
 /** Bits of the size in a packed value; the traceback id has the 31 − SIZE_BITS above them. */
 // @ts-ignore: decorator
-@inline export const SIZE_BITS: u32 = 15;
+@inline const SIZE_BITS: u32 = 15;
 // @ts-ignore: decorator
 @inline const SIZE_MASK: u32 = (1 << SIZE_BITS) - 1;
 /** A value with this bit set names a wide record. */
 // @ts-ignore: decorator
-@inline export const WIDE: u32 = 0x80000000;
+@inline const WIDE: u32 = 0x80000000;
 /** Bytes of a wide record: size, traceback id. */
 // @ts-ignore: decorator
 @inline const WIDE_BYTES: usize = 8;
