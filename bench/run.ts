@@ -10,8 +10,9 @@
 // unmeasured (V8 compiles lazily and tiers up); then runs alternate between variants so that
 // machine noise hits them alike, each after a full GC. Each row shows the median ratio to the
 // uninstrumented run of the same round and the spread (min-max) over the rounds, of wall-clock
-// time and of this process's CPU time (steadier on a shared machine: time spent descheduled
-// does not count).
+// time, of this process's CPU time (steadier on a shared machine: time spent descheduled does
+// not count) and of the main thread's CPU time (on Linux; V8's background threads, whose work
+// tracing barely changes, do not count either: bench/threadCpu.ts).
 // Then the memory of the traced run vs the untraced one (the program's linear memory, the trace
 // table's own memory, or the JS hook's stack strings), and instrumentation time vs a plain
 // Binaryen read + write. `--all` then runs the table, snapshot and symbol benchmarks.
@@ -38,6 +39,7 @@ import { TraceTable } from '../src/host/traceTable.js';
 import { INIT_EXPORT } from '../src/instrument/abi.js';
 import { instrumentInWorker } from '../src/instrument/worker.js';
 import { jsHook } from './jsHook.js';
+import { threadCpuMs } from './threadCpu.js';
 
 const QUICK = process.argv.includes('--quick');
 const ALL = process.argv.includes('--all');
@@ -67,6 +69,8 @@ const VARIANTS = ALL_VARIANTS.filter((v, i) => i === 0 || selected(v.label));
 interface Measure {
   wall: number;
   cpu: number;
+  /** CPU time of the thread that ran the workload (bench/threadCpu.ts); null off Linux. */
+  thread: number | null;
   /** The program's linear memory after the run (its peak: Wasm memory never shrinks). */
   programBytes: number;
   /** The tracer's own memory: the trace table's linear memory, or the JS hook's stack strings at their peak. */
@@ -118,13 +122,15 @@ function instantiate(modules: Modules, imports: WebAssembly.Imports, tracer: Tra
   return instance;
 }
 
-function timed<T>(fn: () => T): { value: T; wall: number; cpu: number } {
+function timed<T>(fn: () => T): { value: T; wall: number; cpu: number; thread: number | null } {
+  const s0 = threadCpuMs();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const value = fn();
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  return { value, wall, cpu: (c.user + c.system) / 1000 };
+  const s1 = threadCpuMs();
+  return { value, wall, cpu: (c.user + c.system) / 1000, thread: s0 === null || s1 === null ? null : s1 - s0 };
 }
 
 interface Workload {
@@ -145,15 +151,16 @@ async function wasiWorkload(name: string, path: string, args: string[], repeat =
   return {
     name,
     async run(v) {
-      const total: Measure = { wall: 0, cpu: 0, programBytes: 0, tracerBytes: 0 };
+      const total: Measure = { wall: 0, cpu: 0, thread: 0, programBytes: 0, tracerBytes: 0 };
       for (let k = 0; k < repeat; k++) {
         const wasi = new WASI({ version: 'preview1', args, env: {}, returnOnExit: true, stdout: devnull });
         const tracer = await tracerFor(v);
-        const { value: instance, wall: wi, cpu: ci } = timed(() => instantiate(modules, wasi.getImportObject() as WebAssembly.Imports, tracer));
-        const { value: code, wall, cpu } = timed(() => wasi.start(instance));
+        const { value: instance, wall: wi, cpu: ci, thread: ti } = timed(() => instantiate(modules, wasi.getImportObject() as WebAssembly.Imports, tracer));
+        const { value: code, wall, cpu, thread } = timed(() => wasi.start(instance));
         if (code !== 0) throw new Error(`${name} (${v.label}) exited with ${code}`);
         total.wall += wall + (repeat > 1 ? wi : 0);
         total.cpu += cpu + (repeat > 1 ? ci : 0);
+        total.thread = total.thread === null || thread === null || ti === null ? null : total.thread + thread + (repeat > 1 ? ti : 0);
         total.programBytes = (instance.exports['memory'] as WebAssembly.Memory).buffer.byteLength;
         total.tracerBytes = tracer.bytes();
       }
@@ -199,10 +206,10 @@ async function sqliteWorkload(rows: number, repeat: number): Promise<Workload> {
           return {};
         },
       });
-      const { wall, cpu } = timed(() => {
+      const { wall, cpu, thread } = timed(() => {
         for (let k = 0; k < repeat; k++) work(sqlite3);
       });
-      return { wall, cpu, programBytes: memory!.buffer.byteLength, tracerBytes: tracer.bytes() };
+      return { wall, cpu, thread, programBytes: memory!.buffer.byteLength, tracerBytes: tracer.bytes() };
     },
   };
 }
@@ -229,14 +236,14 @@ async function tiktokenWorkload(rounds: number): Promise<Workload> {
       const tracer = await tracerFor(v);
       const instance = instantiate(modules, { './tiktoken_bg.js': glue as unknown as WebAssembly.ModuleImports }, tracer);
       glue.__wbg_set_wasm(instance.exports);
-      const { wall, cpu } = timed(() => {
+      const { wall, cpu, thread } = timed(() => {
         for (let k = 0; k < rounds; k++) {
           const enc = glue.get_encoding('gpt2');
           if (enc.encode(text).length === 0) throw new Error('tiktoken: no tokens');
           enc.free();
         }
       });
-      return { wall, cpu, programBytes: (instance.exports['memory'] as WebAssembly.Memory).buffer.byteLength, tracerBytes: tracer.bytes() };
+      return { wall, cpu, thread, programBytes: (instance.exports['memory'] as WebAssembly.Memory).buffer.byteLength, tracerBytes: tracer.bytes() };
     },
   };
 }
@@ -288,13 +295,13 @@ async function pngWorkload(rounds: number): Promise<Workload> {
       } finally {
         (WebAssembly as { Instance: unknown }).Instance = RealInstance;
       }
-      const { wall, cpu } = timed(() => {
+      const { wall, cpu, thread } = timed(() => {
         for (let k = 0; k < rounds; k++) {
           const decoded = glue.decode(glue.encode(rgba, side, side, 8));
           if (decoded.data.length !== rgba.length || decoded.data[side * 4 + 1] !== rgba[side * 4 + 1]) throw new Error('png: the round trip changed the pixels');
         }
       });
-      return { wall, cpu, programBytes: (instance!.exports['memory'] as WebAssembly.Memory).buffer.byteLength, tracerBytes: tracer.bytes() };
+      return { wall, cpu, thread, programBytes: (instance!.exports['memory'] as WebAssembly.Memory).buffer.byteLength, tracerBytes: tracer.bytes() };
     },
   };
 }
@@ -315,8 +322,8 @@ function treeSitterWorkload(parses: number): Workload {
       const arg = JSON.stringify({ traced: v.kind === 'table', nframe: v.nframe ?? 0, sampling: v.sampling ?? 0 });
       const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/treeSitterChild.ts', arg, String(parses)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`tree-sitter (${v.label}) failed: ${r.stderr}`);
-      const { wall, cpu } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { wall: number; cpu: number };
-      return { wall, cpu, programBytes: 0, tracerBytes: 0 };
+      const { wall, cpu, thread } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { wall: number; cpu: number; thread: number | null };
+      return { wall, cpu, thread, programBytes: 0, tracerBytes: 0 };
     },
   };
 }
@@ -361,16 +368,21 @@ for (const w of workloads) {
     }
   }
   const base = times[0]!;
-  console.log(`## ${w.name}: uninstrumented median ${median(base.map((t) => t.wall)).toFixed(1)} ms wall, ${median(base.map((t) => t.cpu)).toFixed(1)} ms CPU\n`);
-  console.log('| variant | median ratio (wall) | spread (min-max) | median ratio (CPU) | spread (min-max) |');
-  console.log('|---|---:|---:|---:|---:|');
+  const threads = times.every((ts) => ts.every((t) => t.thread !== null));
+  console.log(
+    `## ${w.name}: uninstrumented median ${median(base.map((t) => t.wall)).toFixed(1)} ms wall, ${median(base.map((t) => t.cpu)).toFixed(1)} ms CPU` +
+      `${threads ? `, ${median(base.map((t) => t.thread!)).toFixed(1)} ms main-thread CPU` : ''}\n`,
+  );
+  console.log(`| variant | median ratio (wall) | spread (min-max) | median ratio (CPU) | spread (min-max) |${threads ? ' median ratio (main thread) | spread (min-max) |' : ''}`);
+  console.log(`|---|---:|---:|---:|---:|${threads ? '---:|---:|' : ''}`);
   for (let i = 0; i < VARIANTS.length; i++) {
     if (times[i]!.length === 0) continue;
     // Ratios per round (run r of the variant over run r of the baseline): both saw the same noise.
     const wall = times[i]!.map((t, r) => t.wall / base[r]!.wall);
     const cpu = times[i]!.map((t, r) => t.cpu / base[r]!.cpu);
+    const thread = times[i]!.map((t, r) => t.thread! / base[r]!.thread!);
     const cell = (xs: number[]): string => `${median(xs).toFixed(2)}x | ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
-    console.log(`| ${VARIANTS[i]!.label} | ${cell(wall)} | ${cell(cpu)} |`);
+    console.log(`| ${VARIANTS[i]!.label} | ${cell(wall)} | ${cell(cpu)} |${threads ? ` ${cell(thread)} |` : ''}`);
   }
   console.log('');
   const baseProgram = Math.max(...base.map((t) => t.programBytes));

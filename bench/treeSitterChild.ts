@@ -1,11 +1,13 @@
 // One measurement of the tree-sitter workload of bench/run.ts, in its own process: web-tree-sitter
 // initializes its (Emscripten MAIN_MODULE) runtime once per process, so each variant needs a
-// fresh one. Prints one line of JSON: { wall, cpu } of the parse loop alone.
+// fresh one. Prints one line of JSON: { wall, cpu, thread } of the parse loop alone (thread: the
+// main thread's CPU time, bench/threadCpu.ts).
 //
 //   npx tsx bench/treeSitterChild.ts '{"traced":true,"nframe":1,"sampling":0}' <parses>
 import { readFileSync } from 'node:fs';
 import { Language, Parser } from 'web-tree-sitter';
 import { emscriptenDynamicTracing } from '../src/host/dynamicLinking.js';
+import { threadCpuMs } from './threadCpu.js';
 
 const MAIN = 'node_modules/web-tree-sitter/tree-sitter.wasm';
 const GRAMMAR = 'node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-python.wasm';
@@ -36,6 +38,7 @@ const parser = new Parser();
 parser.setLanguage(await Language.load(readFileSync(GRAMMAR)));
 // Ten parses to warm up (V8 tiers the hot functions up to optimized code meanwhile), then the timed ones.
 for (let k = 0; k < 10; k++) parser.parse(source)!.delete();
+const s0 = threadCpuMs();
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 let nodes = 0;
@@ -46,5 +49,6 @@ for (let k = 0; k < parses; k++) {
 }
 const wall = performance.now() - t0;
 const c = process.cpuUsage(c0);
+const s1 = threadCpuMs();
 if (nodes === 0) throw new Error('tree-sitter: empty trees');
-process.stdout.write(`${JSON.stringify({ wall, cpu: (c.user + c.system) / 1000 })}\n`);
+process.stdout.write(`${JSON.stringify({ wall, cpu: (c.user + c.system) / 1000, thread: s0 === null || s1 === null ? null : s1 - s0 })}\n`);
