@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 /**
  * Milliseconds of CPU the calling thread has used: the first field of Linux's
  * /proc/thread-self/schedstat (nanoseconds on a CPU). null where that file does not exist.
+ * The kernel brings the figure up to date only at scheduler ticks and switches, and a read
+ * costs tens of microseconds: meaningful over a run of tens of milliseconds or more, not over
+ * many short ones.
  */
 export function threadCpuMs(): number | null {
   try {
