@@ -122,14 +122,15 @@ function instantiate(modules: Modules, imports: WebAssembly.Imports, tracer: Tra
   return instance;
 }
 
-function timed<T>(fn: () => T): { value: T; wall: number; cpu: number; thread: number | null } {
-  const s0 = threadCpuMs();
+/** `fn`'s wall and CPU time; `withThread`: also the main thread's (null when not asked for or not on Linux). */
+function timed<T>(fn: () => T, withThread = true): { value: T; wall: number; cpu: number; thread: number | null } {
+  const s0 = withThread ? threadCpuMs() : null;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const value = fn();
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  const s1 = threadCpuMs();
+  const s1 = s0 === null ? null : threadCpuMs();
   return { value, wall, cpu: (c.user + c.system) / 1000, thread: s0 === null || s1 === null ? null : s1 - s0 };
 }
 
@@ -155,14 +156,14 @@ async function wasiWorkload(name: string, path: string, args: string[], repeat =
       for (let k = 0; k < repeat; k++) {
         const wasi = new WASI({ version: 'preview1', args, env: {}, returnOnExit: true, stdout: devnull });
         const tracer = await tracerFor(v);
-        const { value: instance, wall: wi, cpu: ci } = timed(() => instantiate(modules, wasi.getImportObject() as WebAssembly.Imports, tracer));
-        const { value: code, wall, cpu, thread } = timed(() => wasi.start(instance));
+        // The thread's CPU time advances only at scheduler ticks and switches, and reading it costs
+        // ~30 µs: over a thousand sub-millisecond runs it is noise, so it is taken for one run only.
+        const { value: instance, wall: wi, cpu: ci } = timed(() => instantiate(modules, wasi.getImportObject() as WebAssembly.Imports, tracer), false);
+        const { value: code, wall, cpu, thread } = timed(() => wasi.start(instance), repeat === 1);
         if (code !== 0) throw new Error(`${name} (${v.label}) exited with ${code}`);
         total.wall += wall + (repeat > 1 ? wi : 0);
         total.cpu += cpu + (repeat > 1 ? ci : 0);
-        // The thread's CPU time advances only at scheduler ticks and switches, and reading it costs
-        // ~30 µs: summed over a thousand sub-millisecond runs it is noise, so it is left out there.
-        total.thread = repeat > 1 || thread === null ? null : thread;
+        total.thread = thread;
         total.programBytes = (instance.exports['memory'] as WebAssembly.Memory).buffer.byteLength;
         total.tracerBytes = tracer.bytes();
       }
