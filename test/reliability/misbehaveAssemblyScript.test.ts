@@ -38,7 +38,6 @@ function programCounters(stdout: string): { blocks: number; bytes: number } {
   return { blocks: Number(m[1]), bytes: Number(m[2]) };
 }
 
-
 /** The 1-based line of the program's source holding `text` (exactly one such line). */
 const sourceLine = (text: string): number => sourceLineIn(SOURCE, text);
 
@@ -50,13 +49,11 @@ function lines(snapshot: Snapshot, size: number): { lines: number[]; total: numb
   });
 }
 
-type Run = BothRuns;
-
 /** misbehave_as with `args`, untraced then traced, the two compared (helpers.ts). */
-const runBoth = (args: string[]): Run => runBothWays(MODULE, dir, args);
+const runBoth = (args: string[]): BothRuns => runBothWays(MODULE, dir, args);
 
 /** The traced totals equal the program's counters, and tracedCurrent their bytes. */
-function assertCounters(name: string, r: Run): { blocks: number; bytes: number } {
+function assertCounters(name: string, r: BothRuns): { blocks: number; bytes: number } {
   const counters = programCounters(r.original.stdout);
   assert.deepEqual(tracedTotals(r.snapshot), counters, `${name}: traced blocks = the program's counters`);
   assert.equal(r.snapshot.meta.tracedCurrent, counters.bytes, `${name}: tracedCurrent`);

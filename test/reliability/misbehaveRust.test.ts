@@ -30,17 +30,14 @@ function programCounters(stdout: string): { blocks: number; bytes: number; faile
   return { blocks: Number(m[1]), bytes: Number(m[2]), failed: Number(m[3]) };
 }
 
-
 /** The 1-based line of the program's source holding `text` (exactly one such line). */
 const sourceLine = (text: string): number => sourceLineIn(SOURCE, text);
 
-type Run = BothRuns;
-
 /** misbehave_rust with `args`, untraced then traced, the two compared (helpers.ts). */
-const runBoth = (args: string[]): Run => runBothWays(MODULE, dir, args);
+const runBoth = (args: string[]): BothRuns => runBothWays(MODULE, dir, args);
 
 /** The traced totals equal the counters (less stdout's buffer when std's cleanup ran). */
-function assertCounters(name: string, r: Run, cleanedUp: boolean): void {
+function assertCounters(name: string, r: BothRuns, cleanedUp: boolean): void {
   const counters = programCounters(r.original.stdout);
   const expected = cleanedUp ? { blocks: counters.blocks - 1, bytes: counters.bytes - STDOUT_BUFFER } : { blocks: counters.blocks, bytes: counters.bytes };
   const why = cleanedUp ? ' (less stdout\'s 1024-byte buffer, freed by std\'s cleanup after the counters were printed)' : '';
