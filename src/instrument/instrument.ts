@@ -26,8 +26,10 @@ import {
 } from './binaryenRaw.js';
 import { readBinary } from './binaryenFeatures.js';
 import { addShadowStack } from './shadowStack.js';
-import { G_BASE, G_MASK, addTracerGlobalsAndImports } from './shadowStackGlobals.js';
-import { INIT_EXPORT, MAX_FRAMES, SLOT_BLOCK_BYTES, SLOT_BYTES_EXPORT, UNTRACED_EXPORT_PREFIX } from './abi.js';
+import { G_BASE, G_DEPTH, G_GUARD, G_MASK, addTracerGlobalsAndImports } from './shadowStackGlobals.js';
+import {
+  INIT_EXPORT, MAX_FRAMES, SLOT_BLOCK_BYTES, SLOT_BYTES_EXPORT, STACK_RESTORE_EXPORT, STACK_STATE_EXPORT, UNTRACED_EXPORT_PREFIX,
+} from './abi.js';
 import { InstrumentError } from './errors.js';
 import { SITE_TABLE_SECTION, UNKNOWN, encodeSiteTable, isInstrumented, type Site } from './siteTable.js';
 import { addUntracedEntry, wrapAllocator } from './wrapAllocator.js';
@@ -203,6 +205,7 @@ function instrumentModule(
     ...detected.filter((a) => inner.has(a.name)).map((a) => ({ allocator: a, original: a.name })),
   ];
   addInitFunction(module, originals);
+  addStackStateFunctions(module);
   module.addCustomSection(SITE_TABLE_SECTION, encodeSiteTable({ maxFrames: MAX_FRAMES, originalHash, sites }));
   module.runPasses(['strip-dwarf']);
 
@@ -334,6 +337,23 @@ function addInitFunction(module: binaryen.Module, originals: Array<{ allocator: 
   module.addFunctionExport(INIT_EXPORT, INIT_EXPORT);
   module.addFunction(SLOT_BYTES_EXPORT, binaryen.none, i32, [], module.i32.const(request));
   module.addFunctionExport(SLOT_BYTES_EXPORT, SLOT_BYTES_EXPORT);
+}
+
+/**
+ * `__tracemalloc_stack_state() → depth | guard` and `__tracemalloc_stack_restore(state)`: what
+ * the host needs to put the shadow stack back after an exception unwound Wasm frames.
+ */
+function addStackStateFunctions(module: binaryen.Module): void {
+  const i32 = binaryen.i32;
+  const state = module.i32.or(module.global.get(G_DEPTH, i32), module.global.get(G_GUARD, i32));
+  module.addFunction(STACK_STATE_EXPORT, binaryen.none, i32, [], state);
+  module.addFunctionExport(STACK_STATE_EXPORT, STACK_STATE_EXPORT);
+  const saved = (): number => module.local.get(0, i32);
+  module.addFunction(STACK_RESTORE_EXPORT, i32, binaryen.none, [], module.block(null, [
+    module.global.set(G_DEPTH, module.i32.and(saved(), module.i32.const(-4))),
+    module.global.set(G_GUARD, module.i32.and(saved(), module.i32.const(3))),
+  ]));
+  module.addFunctionExport(STACK_RESTORE_EXPORT, STACK_RESTORE_EXPORT);
 }
 
 function checkIsWasmModule(bytes: Uint8Array): void {
