@@ -17,6 +17,7 @@ import type { CacheSetting } from './moduleCache.js';
 import { SiteFrames, readSiteTable } from './siteFrames.js';
 import type { TraceTable, TraceTableOptions } from './traceTable.js';
 import { Tracemalloc } from './tracer.js';
+import { canRecoverTraps, withTrapRecovery } from './trapRecovery.js';
 import { engine } from './wasmApi.js';
 
 /** Options of instantiateTraced. */
@@ -60,6 +61,11 @@ export interface InstantiateOptions {
 
 /** A traced instance. */
 export interface TracedInstance {
+  /**
+   * The instance to run. Its exported functions wrap the engine's so that a call ending in an
+   * exception (a trap, a Rust panic) leaves the shadow stack as it was before the call: later
+   * tracebacks stay right when the program is called again. A dynamically linked module's are the engine's.
+   */
   instance: WebAssembly.Instance;
   module: WebAssembly.Module;
   /** The tracemalloc API of this instance. */
@@ -230,7 +236,9 @@ export function explainAllocatorNotFound(e: unknown, options: InstantiateOptions
 /**
  * Finishes a traced instance: takes the shadow-stack block (`__tracemalloc_init`, before any
  * other export runs), builds the tracemalloc API and starts tracing if asked. `siteFrames`
- * replaces the default (used when symbols arrive later, see globalHook.ts).
+ * replaces the default (used when symbols arrive later, see globalHook.ts). The instance handed
+ * back has exports that put the shadow stack back when a call throws (trapRecovery.ts), except
+ * for a dynamically linked module, whose exports other instances link to as they are.
  */
 export function attachTracer(
   instance: WebAssembly.Instance,
@@ -251,6 +259,7 @@ export function attachTracer(
   const tracemalloc = new Tracemalloc(table, siteFrames, { name: options.moduleName ?? '', hash: traced.hash }, slotBytes);
   if (nframe > 0) tracemalloc.start(nframe);
   const symbolWarnings = (): string[] => traced.symbolizer?.warnings ?? [];
-  return { instance, module: traced.module, tracemalloc, report: traced.report, version, fromCache: traced.fromCache, symbolWarnings };
+  const handedOut = canRecoverTraps(traced.module) ? withTrapRecovery(instance) : instance;
+  return { instance: handedOut, module: traced.module, tracemalloc, report: traced.report, version, fromCache: traced.fromCache, symbolWarnings };
 }
 

@@ -57,3 +57,38 @@ test('tiktoken (stripped wasm-bindgen): same tokens traced, the allocator found 
   // The work in between did allocate, and was traced: the peak saw the encoder's tables.
   assert.ok(tracemalloc.getTracedMemory()[1] > baseline + 100_000, `peak ${tracemalloc.getTracedMemory()[1]} vs baseline ${baseline}`);
 });
+
+test('tiktoken after a Rust panic: the next encoder\'s allocations have the same tracebacks as before it', async () => {
+  const bytes = readFileSync(WASM);
+  const { glue, imports } = loadGlue();
+  const { instance, tracemalloc } = await instantiateTraced(bytes, imports, { nframe: 16 });
+  glue.__wbg_set_wasm(instance.exports);
+  const getEncoding = glue.get_encoding as (name: string) => { encode(text: string): Uint32Array; decode(tokens: Uint32Array): Uint8Array; free(): void };
+  encodeWith(glue); // tiktoken's one-time allocations
+  /** The tracebacks (depth and frames) of the blocks one new encoder keeps (its BPE tables), with their counts. */
+  const encoderTracebacks = (): Map<string, number> => {
+    const count = (): Map<string, number> => {
+      const out = new Map<string, number>();
+      for (const t of tracemalloc.takeSnapshot().traces) {
+        const key = `${t.traceback.totalNframe}:${t.traceback.format().join('|')}`;
+        out.set(key, (out.get(key) ?? 0) + 1);
+      }
+      return out;
+    };
+    const before = count();
+    const enc = getEncoding('gpt2');
+    const after = count();
+    enc.free();
+    for (const [key, n] of before) after.set(key, after.get(key)! - n);
+    for (const [key, n] of after) if (n === 0) after.delete(key);
+    return after;
+  };
+  const healthy = encoderTracebacks();
+  assert.ok(healthy.size > 0);
+
+  // Decoding a token the encoder does not have panics in Rust: a trap (`unreachable`), many calls deep.
+  const enc = getEncoding('gpt2');
+  assert.throws(() => enc.decode(new Uint32Array([4_000_000_000])), WebAssembly.RuntimeError);
+  const afterPanic = encoderTracebacks();
+  assert.deepEqual(afterPanic, healthy, 'tracebacks after the panic (stale frames of the panicked call would deepen them)');
+});

@@ -1,0 +1,104 @@
+/**
+ * Putting the shadow stack back after a call from JS ends in an exception.
+ *
+ * A trap (`unreachable`, a Rust panic, an out-of-bounds access) or a JS error thrown through Wasm
+ * frames unwinds those frames without running their exits, so `$tm_depth` stays where the
+ * exception left it, and after one inside an allocator, so does `$tm_guard`. A WASI command is
+ * over by then, but a wasm-bindgen module is called again once JS caught the panic: without this,
+ * its later tracebacks carry the dead call's frames under their own (tiktoken: 5 frames became
+ * 13), and after a throw out of an allocator every later allocation goes unreported.
+ *
+ * Only JS sees a call end in an exception: a count kept inside the module cannot tell a stale
+ * entry from a live re-entry. So each exported function is handed to the program wrapped: the
+ * wrapper reads the state (`__tracemalloc_stack_state`, a few ns) before the call and, if the
+ * call throws, sets it back (`__tracemalloc_stack_restore`) and rethrows the same value. That is
+ * exact at any nesting: a JS callback re-entering from inside an allocator sees the guard set,
+ * and gets it back set, so its allocations stay unreported as nested.
+ */
+import { STACK_RESTORE_EXPORT, STACK_STATE_EXPORT } from '../instrument/abi.js';
+import { TracingSetupError } from './errors.js';
+import { engine } from './wasmApi.js';
+
+type WasmFunction = (...args: unknown[]) => unknown;
+
+/**
+ * Whether the instance can be handed out with wrapped exports. Not for dynamically linked
+ * modules (`dylink.0`, Emscripten MAIN_MODULE / SIDE_MODULE): their exports are linked into other
+ * instances, Wasm to Wasm, and put in the shared function table, which takes only Wasm functions.
+ */
+export function canRecoverTraps(module: WebAssembly.Module): boolean {
+  return engine.Module.customSections(module, 'dylink.0').length === 0 && engine.Module.customSections(module, 'dylink').length === 0;
+}
+
+/**
+ * The instance as the program should see it: an Instance whose exported functions put the shadow
+ * stack back when they throw; memories, tables, globals and the tracer's own exports as they are.
+ */
+export function withTrapRecovery(instance: WebAssembly.Instance): WebAssembly.Instance {
+  const state = instance.exports[STACK_STATE_EXPORT];
+  const restore = instance.exports[STACK_RESTORE_EXPORT];
+  if (typeof state !== 'function' || typeof restore !== 'function') {
+    throw new TracingSetupError(
+      `the instrumented module exports no ${STACK_STATE_EXPORT}: it was made by an older wasm-tracemalloc; instrument the original again`,
+    );
+  }
+  const exports: Record<string, unknown> = Object.create(null);
+  for (const [name, value] of Object.entries(instance.exports)) {
+    // The tracer's own exports (init, the untraced allocators, a self-contained table's API) stay bare.
+    exports[name] = typeof value === 'function' && !name.startsWith('__tracemalloc_')
+      ? recovering(value as WasmFunction, state as () => number, restore as (saved: number) => void)
+      : value;
+  }
+  // Still an Instance to `instanceof` and to the glue; `exports` shadows the prototype's getter.
+  return Object.create(engine.Instance.prototype, { exports: { value: Object.freeze(exports), enumerable: true } }) as WebAssembly.Instance;
+}
+
+/**
+ * `fn` wrapped. Wrappers of the exact arity for up to four parameters: a JS-to-Wasm call with
+ * more or fewer arguments than the function's parameters takes V8's slower path (about 6 ns more
+ * a call here), and rest/spread costs about 4 ns more.
+ */
+function recovering(fn: WasmFunction, state: () => number, restore: (saved: number) => void): WasmFunction {
+  let wrapped: WasmFunction;
+  switch (fn.length) {
+    case 0:
+      wrapped = () => {
+        const saved = state();
+        try { return fn(); } catch (e) { restore(saved); throw e; }
+      };
+      break;
+    case 1:
+      wrapped = (a) => {
+        const saved = state();
+        try { return fn(a); } catch (e) { restore(saved); throw e; }
+      };
+      break;
+    case 2:
+      wrapped = (a, b) => {
+        const saved = state();
+        try { return fn(a, b); } catch (e) { restore(saved); throw e; }
+      };
+      break;
+    case 3:
+      wrapped = (a, b, c) => {
+        const saved = state();
+        try { return fn(a, b, c); } catch (e) { restore(saved); throw e; }
+      };
+      break;
+    case 4:
+      wrapped = (a, b, c, d) => {
+        const saved = state();
+        try { return fn(a, b, c, d); } catch (e) { restore(saved); throw e; }
+      };
+      break;
+    default:
+      wrapped = (...args) => {
+        const saved = state();
+        try { return fn(...args); } catch (e) { restore(saved); throw e; }
+      };
+  }
+  // Glue that inspects exports (a length for dynCall signatures, a name in messages) sees the original's.
+  Object.defineProperty(wrapped, 'length', { value: fn.length });
+  Object.defineProperty(wrapped, 'name', { value: fn.name });
+  return wrapped;
+}
