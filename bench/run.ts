@@ -35,6 +35,7 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { compileTraced } from '../src/host/instantiate.js';
+import { canRecoverTraps, withTrapRecovery } from '../src/host/trapRecovery.js';
 import { TraceTable } from '../src/host/traceTable.js';
 import { INIT_EXPORT } from '../src/instrument/abi.js';
 import { instrumentInWorker } from '../src/instrument/worker.js';
@@ -113,13 +114,16 @@ async function modulesOf(bytes: Uint8Array, name: string): Promise<Modules> {
   return { plain, instrumented: traced.module };
 }
 
-/** Instantiates the variant's module with `imports` (+ the tracer's) and starts tracing. */
+/**
+ * Instantiates the variant's module with `imports` (+ the tracer's) and starts tracing. A traced
+ * instance is handed out as attachTracer hands it to programs: its exports wrapped for trap recovery.
+ */
 function instantiate(modules: Modules, imports: WebAssembly.Imports, tracer: Tracer): WebAssembly.Instance {
   if (tracer.imports === null) return new WebAssembly.Instance(modules.plain, imports);
   const instance = new WebAssembly.Instance(modules.instrumented, { ...imports, tracemalloc: tracer.imports });
   (instance.exports[INIT_EXPORT] as () => number)();
   tracer.start();
-  return instance;
+  return canRecoverTraps(modules.instrumented) ? withTrapRecovery(instance) : instance;
 }
 
 /** `fn`'s wall and CPU time; `withThread`: also the main thread's (null when not asked for or not on Linux). */
