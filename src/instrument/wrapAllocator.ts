@@ -159,18 +159,19 @@ export function wrapAllocator(module: binaryen.Module, allocator: AllocatorFunct
  * (`call $f (local.get 0) … (local.get n-1)`, maybe under `return`); null for any other body.
  */
 function forwardTarget(module: binaryen.Module, body: number, params: number[], results: number): string | null {
-  let expr = binaryen.getExpressionInfo(body);
-  if (expr.id === binaryen.ReturnId) {
-    const value = (expr as binaryen.ReturnInfo).value;
+  // Ids first: binaryen.js's getExpressionInfo throws on `nop` and `unreachable` (a no-op free's whole body).
+  if (binaryen.getExpressionId(body) === binaryen.ReturnId) {
+    const value = (binaryen.getExpressionInfo(body) as binaryen.ReturnInfo).value;
     if (value === 0) return null;
-    expr = binaryen.getExpressionInfo(value);
+    body = value;
   }
-  if (expr.id !== binaryen.CallId) return null;
-  const call = expr as binaryen.CallInfo;
+  if (binaryen.getExpressionId(body) !== binaryen.CallId) return null;
+  const call = binaryen.getExpressionInfo(body) as binaryen.CallInfo;
   if (call.isReturn || call.type !== results || call.operands.length !== params.length) return null;
   const forwardsParams = call.operands.every((operand, i) => {
-    const o = binaryen.getExpressionInfo(operand);
-    return o.id === binaryen.LocalGetId && (o as binaryen.LocalGetInfo).index === i && o.type === params[i];
+    if (binaryen.getExpressionId(operand) !== binaryen.LocalGetId) return false;
+    const o = binaryen.getExpressionInfo(operand) as binaryen.LocalGetInfo;
+    return o.index === i && o.type === params[i];
   });
   if (!forwardsParams) return null;
   const target = binaryen.getFunctionInfo(module.getFunction(call.target));
