@@ -53,51 +53,31 @@ export function withTrapRecovery(instance: WebAssembly.Instance): WebAssembly.In
   return Object.create(engine.Instance.prototype, { exports: { value: Object.freeze(exports), enumerable: true } }) as WebAssembly.Instance;
 }
 
+type Wrap = (fn: WasmFunction, state: () => number, restore: (saved: number) => void) => WasmFunction;
+
 /**
- * `fn` wrapped. Wrappers of the exact arity for up to four parameters: a JS-to-Wasm call with
- * more or fewer arguments than the function's parameters takes V8's slower path (about 6 ns more
- * a call here), and rest/spread costs about 4 ns more.
+ * Wrappers of the exact arity, by parameter count. A JS-to-Wasm call with more or fewer
+ * arguments than the function's parameters takes V8's slower path (about 6 ns more a call
+ * here), and rest/spread about 5 ns more than a fixed list: `bench/exportCall.bench.ts`.
  */
+const BY_ARITY: Wrap[] = [
+  (fn, state, restore) => () => { const s = state(); try { return fn(); } catch (error) { restore(s); throw error; } },
+  (fn, state, restore) => (a) => { const s = state(); try { return fn(a); } catch (error) { restore(s); throw error; } },
+  (fn, state, restore) => (a, b) => { const s = state(); try { return fn(a, b); } catch (error) { restore(s); throw error; } },
+  (fn, state, restore) => (a, b, c) => { const s = state(); try { return fn(a, b, c); } catch (error) { restore(s); throw error; } },
+  (fn, state, restore) => (a, b, c, d) => { const s = state(); try { return fn(a, b, c, d); } catch (error) { restore(s); throw error; } },
+  (fn, state, restore) => (a, b, c, d, e) => { const s = state(); try { return fn(a, b, c, d, e); } catch (error) { restore(s); throw error; } },
+  (fn, state, restore) => (a, b, c, d, e, f) => { const s = state(); try { return fn(a, b, c, d, e, f); } catch (error) { restore(s); throw error; } },
+  (fn, state, restore) => (a, b, c, d, e, f, g) => { const s = state(); try { return fn(a, b, c, d, e, f, g); } catch (error) { restore(s); throw error; } },
+  (fn, state, restore) => (a, b, c, d, e, f, g, h) => { const s = state(); try { return fn(a, b, c, d, e, f, g, h); } catch (error) { restore(s); throw error; } },
+];
+
+/** More parameters than BY_ARITY covers: rest and spread. */
+const spreadWrap: Wrap = (fn, state, restore) => (...args) => { const s = state(); try { return fn(...args); } catch (error) { restore(s); throw error; } };
+
+/** `fn` wrapped, with the original's `length` and `name` (glue may read them: dynCall signatures, messages). */
 function recovering(fn: WasmFunction, state: () => number, restore: (saved: number) => void): WasmFunction {
-  let wrapped: WasmFunction;
-  switch (fn.length) {
-    case 0:
-      wrapped = () => {
-        const saved = state();
-        try { return fn(); } catch (e) { restore(saved); throw e; }
-      };
-      break;
-    case 1:
-      wrapped = (a) => {
-        const saved = state();
-        try { return fn(a); } catch (e) { restore(saved); throw e; }
-      };
-      break;
-    case 2:
-      wrapped = (a, b) => {
-        const saved = state();
-        try { return fn(a, b); } catch (e) { restore(saved); throw e; }
-      };
-      break;
-    case 3:
-      wrapped = (a, b, c) => {
-        const saved = state();
-        try { return fn(a, b, c); } catch (e) { restore(saved); throw e; }
-      };
-      break;
-    case 4:
-      wrapped = (a, b, c, d) => {
-        const saved = state();
-        try { return fn(a, b, c, d); } catch (e) { restore(saved); throw e; }
-      };
-      break;
-    default:
-      wrapped = (...args) => {
-        const saved = state();
-        try { return fn(...args); } catch (e) { restore(saved); throw e; }
-      };
-  }
-  // Glue that inspects exports (a length for dynCall signatures, a name in messages) sees the original's.
+  const wrapped = (BY_ARITY[fn.length] ?? spreadWrap)(fn, state, restore);
   Object.defineProperty(wrapped, 'length', { value: fn.length });
   Object.defineProperty(wrapped, 'name', { value: fn.name });
   return wrapped;
