@@ -21,7 +21,7 @@ function rand(): u32 {
 describe("the blocks table under churn", () => {
   beforeEach(() => { freshTable(16 << 20); start(1); });
 
-  it("matches a Map over 200k random allocs, frees and reallocs", () => {
+  it("matches a Map over 200k random allocs, frees and reallocs (in place and moving)", () => {
     let model = new Map<u32, u32>();
     let keys = new Array<u32>();  // live pointers, for picking one at random
     let modelCurrent: u64 = 0;
@@ -54,8 +54,9 @@ describe("the blocks table under churn", () => {
       } else {
         let i = rand() % <u32>keys.length;
         let ptr = keys[i];
-        let moved = ((rand() % 40000) + 1) << 3 | 4; // a disjoint set of addresses
-        let size = rand() % 2000;
+        // Half resized in place (realloc.ts's in-place path), half moved to a disjoint set of addresses.
+        let moved = (r & 0x10) != 0 ? ptr : ((rand() % 40000) + 1) << 3 | 4;
+        let size = (r & 0x300) == 0 ? 32768 + rand() % 100000 : rand() % 2000;
         modelCurrent -= model.get(ptr);
         model.delete(ptr);
         if (model.has(moved)) {

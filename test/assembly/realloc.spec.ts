@@ -1,6 +1,6 @@
 import { start, free, setReallocZeroFrees, findBlock } from "../../assembly/table";
 import { GET64, H_UNKNOWN_FREES, H_REPLACED } from "../../assembly/layout";
-import { GETSIZE, GETTRACEBACK } from "../../assembly/blocks";
+import { GETSIZE, GETTRACEBACK, wideRecordsInUse } from "../../assembly/blocks";
 import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees } from "./helpers";
 
 /** The traced totals after a step: current and peak bytes, allocations, frees, live blocks. */
@@ -43,6 +43,20 @@ describe("realloc", () => {
     // growing in place raises the peak
     realloc1(0x1000, 0x1000, 500, 9);
     expectTotals(500, 500, 3, 2, 1);
+  });
+
+  it("in place across the packing limit: narrow to wide and back, the wide record taken and given back", () => {
+    alloc1(0x1000, 40, 7);
+    alloc1(0x2000, 8, 7);
+    realloc1(0x1000, 0x1000, 1 << 20, 9);
+    expect(wideRecordsInUse()).toBe(1);
+    expect(GETSIZE(findBlock(0x1000))).toBe(1 << 20);
+    expectTotals((1 << 20) + 8, (1 << 20) + 8, 3, 1, 2);
+    realloc1(0x1000, 0x1000, 24, 7);
+    expect(wideRecordsInUse()).toBe(0);
+    expect(GETSIZE(findBlock(0x1000))).toBe(24);
+    expect(GETTRACEBACK(findBlock(0x1000))).toBe(GETTRACEBACK(findBlock(0x2000)));
+    expectTotals(32, (1 << 20) + 8, 4, 2, 2);
   });
 
   it("in place of an untraced block: an unknown free, then the block is traced", () => {
