@@ -34,7 +34,7 @@ import {
 } from "./layout";
 import { setGrowable, releaseRegions, bytesInUse } from "./regions";
 import {
-  findBlock as findBlockEntry, upsertBlock, removeAt, reserveBlock, initBlocks, GETSIZE, SETENTRY,
+  findBlock as findBlockEntry, upsertBlock, removeBlock, reserveBlock, initBlocks, GETSIZE, SETENTRY,
 } from "./blocks";
 import { internStack, internStack1, initTracebacks, forgetCachedTracebacks, tracebackAddress as recordOf } from "./tracebacks";
 import { SAMPLED, sampleWeight, seedSampler, freshCountdown } from "./sampler";
@@ -137,13 +137,12 @@ function uncountInFreeBucket(ptr: u32): void {
 /** Removes the trace of `ptr`, or counts a free of a pointer that is not traced. */
 // @ts-ignore: decorator
 @inline function forgetBlock(ptr: u32, flags: u32): void {
-  let e = findBlockEntry(ptr);
-  if (e == 0) {
+  let size = removeBlock(ptr);
+  if (size < 0) {
     COUNT(flags & SAMPLING ? H_UNSAMPLED_FREES : H_UNKNOWN_FREES);
     return;
   }
-  subtractBytes(GETSIZE(e), flags);
-  removeAt(e, ptr);
+  subtractBytes(<u32>size, flags);
   if (flags & SAMPLING) uncountInFreeBucket(ptr);
   COUNT(H_FREES);
 }
