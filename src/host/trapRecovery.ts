@@ -56,9 +56,9 @@ export function withTrapRecovery(instance: WebAssembly.Instance): WebAssembly.In
 type Wrap = (fn: WasmFunction, state: () => number, restore: (saved: number) => void) => WasmFunction;
 
 /**
- * Wrappers of the exact arity, by parameter count. A JS-to-Wasm call with more or fewer
- * arguments than the function's parameters takes V8's slower path (about 6 ns more a call
- * here), and rest/spread about 5 ns more than a fixed list: `bench/exportCall.bench.ts`.
+ * Wrappers of the exact arity, by parameter count. In a loop timing 10M calls here, a JS-to-Wasm
+ * call with more or fewer arguments than the function's parameters took about 6 ns more, and
+ * rest/spread about 5 ns more than a fixed list. `bench/exportCall.bench.ts` times the wrappers.
  */
 const BY_ARITY: Wrap[] = [
   (fn, state, restore) => () => { const s = state(); try { return fn(); } catch (error) { restore(s); throw error; } },
@@ -75,10 +75,13 @@ const BY_ARITY: Wrap[] = [
 /** More parameters than BY_ARITY covers: rest and spread. */
 const spreadWrap: Wrap = (fn, state, restore) => (...args) => { const s = state(); try { return fn(...args); } catch (error) { restore(s); throw error; } };
 
-/** `fn` wrapped, with the original's `length` and `name` (glue may read them: dynCall signatures, messages). */
+/**
+ * `fn` wrapped. The exact-arity wrappers already have `fn`'s `length`, as glue reading it (for a
+ * signature) expects; the spread one gets it set. (Redefining properties on every wrapper would
+ * cost more than the rest of the wrapping: each instance of a short-lived module pays it.)
+ */
 function recovering(fn: WasmFunction, state: () => number, restore: (saved: number) => void): WasmFunction {
-  const wrapped = (BY_ARITY[fn.length] ?? spreadWrap)(fn, state, restore);
-  Object.defineProperty(wrapped, 'length', { value: fn.length });
-  Object.defineProperty(wrapped, 'name', { value: fn.name });
-  return wrapped;
+  const byArity = BY_ARITY[fn.length];
+  if (byArity !== undefined) return byArity(fn, state, restore);
+  return Object.defineProperty(spreadWrap(fn, state, restore), 'length', { value: fn.length });
 }
