@@ -207,6 +207,21 @@ export function realloc(
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
 ): void {
+  traceRealloc(false, old, new_, size, total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
+}
+
+/** realloc with one frame (see alloc1). */
+export function realloc1(old: u32, new_: u32, size: u32, total: u32, f0: u32): void {
+  traceRealloc(true, old, new_, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/** The body of realloc and realloc1, inlined into both; `one`: a one-frame stack (realloc1). */
+// @ts-ignore: decorator
+@inline function traceRealloc(
+  one: bool, old: u32, new_: u32, size: u32, total: u32,
+  f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
+  f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
+): void {
   let flags = GETFLAGS();
   if (!(flags & TRACING)) return;
   if (new_ == 0) {
@@ -217,7 +232,9 @@ export function realloc(
   let traceback: i32 = 0;
   if (sampled) {
     // Everything that needs memory comes first: running out then leaves old traced.
-    traceback = internStack(total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
+    traceback = one
+      ? internStack1(total, f0)
+      : internStack(total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
     if (traceback < 0 || !reserveBlock(size, <u32>traceback)) {
       stopForMemory();
       return;
@@ -238,11 +255,6 @@ export function realloc(
   }
   if (old != 0) forgetBlock(old, flags);
   if (sampled) addTrace(new_, size, <u32>traceback, flags);
-}
-
-/** realloc with one frame (see alloc1). */
-export function realloc1(old: u32, new_: u32, size: u32, total: u32, f0: u32): void {
-  realloc(old, new_, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 // === Control, called by the host ===

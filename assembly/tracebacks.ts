@@ -287,8 +287,16 @@ export function internScratch(total: u32, n: u32): i32 {
  */
 // @ts-ignore: decorator
 @inline export function internStack1(total: u32, f0: u32): i32 {
-  if (GET32(H_NFRAME) != 1) return internStack(total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  if (GET32(H_NFRAME) != 1) return internOneFrameDeep(total, f0);
   return internOneFrame(total, f0);
+}
+
+/**
+ * internStack1 while nframe is not 1 (a one-frame report racing a change of nframe): kept out
+ * of line, so that alloc1 and realloc1 stay small.
+ */
+function internOneFrameDeep(total: u32, f0: u32): i32 {
+  return internStack(total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /** Interns (total, [f0]) under nframe 1 through the one-frame cache. */
