@@ -4,31 +4,17 @@
 // exports under the plain names keep reporting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { instantiateTraced } from '../../src/host/instantiate.js';
-
-const dir = mkdtempSync(join(tmpdir(), 'wtm-untraced-'));
+import { BUMP_MALLOC, assembleWat } from '../support/wat.js';
 
 // A bump allocator whose realloc calls malloc inside (as dlrealloc does).
 const WAT = `(module
   (memory (export "memory") 1)
-  (global $top (mut i32) (i32.const 1024))
-  (func $malloc (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (global.get $top))
-    (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8))))
-    (local.get $p))
+  ${BUMP_MALLOC}
   (func $free (export "free") (param $p i32))
   (func $realloc (export "realloc") (param $p i32) (param $n i32) (result i32) (call $malloc (local.get $n))))`;
 
-function build(): Uint8Array {
-  writeFileSync(join(dir, 'm.wat'), WAT);
-  const r = spawnSync(process.execPath, ['node_modules/.bin/wasm-as', join(dir, 'm.wat'), '-o', join(dir, 'm.wasm')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return readFileSync(join(dir, 'm.wasm'));
-}
+const build = (): Uint8Array => assembleWat(WAT);
 
 test('__tracemalloc_untraced_* run the allocator without reporting, nested calls included; the plain exports still report', async () => {
   const traced = await instantiateTraced(build(), {}, { nframe: 1, cache: false });

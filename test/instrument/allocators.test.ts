@@ -2,15 +2,13 @@
 // Emscripten glue for minified release builds, and the error that lists candidates otherwise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { allocatorsFromGlue } from '../../src/instrument/emscriptenGlue.js';
 import { instrumentInWorker } from '../../src/instrument/worker.js';
 import { AllocatorNotFoundError } from '../../src/instrument/allocators.js';
 import { InstrumentError } from '../../src/instrument/errors.js';
 import { instantiateTraced } from '../../src/host/instantiate.js';
+import { BUMP_MALLOC, assembleWat } from '../support/wat.js';
 
 const wrapped = async (wasm: string, options = {}) =>
   (await instrumentInWorker(readFileSync(wasm), options)).report.allocators.map((a) => `${a.shape}:${a.name}`).sort();
@@ -84,21 +82,14 @@ test('a user-named function of the wrong signature is refused with what it is an
 });
 
 test('allocator bodies binaryen.js cannot describe (a no-op free, a realloc that is only `unreachable`) are wrapped and traced', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wtm-stub-bodies-'));
-  writeFileSync(join(dir, 'm.wat'), `(module
+  const bytes = assembleWat(`(module
     (memory (export "memory") 1)
-    (global $top (mut i32) (i32.const 1024))
-    (func $malloc (export "malloc") (param $n i32) (result i32) (local $p i32)
-      (local.set $p (global.get $top))
-      (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8))))
-      (local.get $p))
+    ${BUMP_MALLOC}
     (func $free (export "free") (param $p i32) (nop))
     (func $realloc (export "realloc") (param $p i32) (param $n i32) (result i32) (unreachable))
     (func $make (export "make") (param $n i32) (result i32) (call $malloc (local.get $n)))
     (func $drop (export "drop") (param $p i32) (call $free (local.get $p))))`);
-  const r = spawnSync(process.execPath, ['node_modules/.bin/wasm-as', join(dir, 'm.wat'), '-o', join(dir, 'm.wasm')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const { instance, tracemalloc, report } = await instantiateTraced(readFileSync(join(dir, 'm.wasm')), {}, { nframe: 1, cache: false });
+  const { instance, tracemalloc, report } = await instantiateTraced(bytes, {}, { nframe: 1, cache: false });
   assert.deepEqual(report!.allocators.map((a) => a.shape).sort(), ['free', 'malloc', 'realloc']);
   const x = instance.exports as unknown as { make(n: number): number; drop(p: number): void; realloc(p: number, n: number): number };
   const a = x.make(40);

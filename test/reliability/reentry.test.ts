@@ -6,40 +6,23 @@
 // stack is whole afterwards: later allocations get their own tracebacks, at the same depth.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { instantiateTraced } from '../../src/host/instantiate.js';
-import { WASM_AS, scratch } from './helpers.js';
-
-const dir = scratch('reentry');
+import { assembleWat, bumpMalloc } from '../support/wat.js';
 
 // A bump allocator that calls env.grew whenever it passes a 256-byte boundary; `make` and `work`
 // allocate through it (work is two calls deep), `drop` frees.
 const WAT = `(module
   (import "env" "grew" (func $grew (param i32)))
   (memory (export "memory") 1)
-  (global $top (mut i32) (i32.const 1024))
-  (func $malloc (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (global.get $top))
-    (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8))))
-    (if (i32.ne (i32.shr_u (local.get $p) (i32.const 8)) (i32.shr_u (global.get $top) (i32.const 8)))
-      (then (call $grew (global.get $top))))
-    (local.get $p))
+  ${bumpMalloc(`(if (i32.ne (i32.shr_u (local.get $p) (i32.const 8)) (i32.shr_u (global.get $top) (i32.const 8)))
+    (then (call $grew (global.get $top))))`)}
   (func $free (export "free") (param $p i32))
   (func $make (export "make") (param $n i32) (result i32) (call $malloc (local.get $n)))
   (func $drop (export "drop") (param $p i32) (call $free (local.get $p)))
   (func $inner (param $n i32) (result i32) (call $make (local.get $n)))
   (func $work (export "work") (param $n i32) (result i32) (call $inner (local.get $n))))`;
 
-function build(): Uint8Array {
-  const source = join(dir, 'reentry.wat');
-  const out = join(dir, 'reentry.wasm');
-  writeFileSync(source, WAT);
-  const r = spawnSync(process.execPath, [WASM_AS, source, '-o', out], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return readFileSync(out);
-}
+const build = (): Uint8Array => assembleWat(WAT);
 
 interface Exports {
   make(n: number): number;

@@ -6,25 +6,15 @@
 // program must throw the same errors and compute the same results as the untraced one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { instantiateTraced, type TracedInstance } from '../../src/host/instantiate.js';
-import { WASM_AS, scratch } from './helpers.js';
-
-const dir = scratch('traps');
+import { assembleWat, bumpMalloc } from '../support/wat.js';
 
 // A bump allocator that calls env.hook on every allocation, so that JS can throw from inside it
 // or re-enter. `work` allocates three calls deep; `crash` allocates and then traps two calls deep.
 const WAT = `(module
   (import "env" "hook" (func $hook (param i32)))
   (memory (export "memory") 1)
-  (global $top (mut i32) (i32.const 1024))
-  (func $malloc (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (global.get $top))
-    (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8))))
-    (call $hook (local.get $n))
-    (local.get $p))
+  ${bumpMalloc('(call $hook (local.get $n))')}
   (func $free (export "free") (param $p i32))
   (func $make (export "make") (param $n i32) (result i32) (call $malloc (local.get $n)))
   (func $inner (param $n i32) (result i32) (call $make (local.get $n)))
@@ -40,15 +30,7 @@ interface Exports {
 }
 
 let built: Uint8Array | null = null;
-function build(): Uint8Array {
-  if (built) return built;
-  const source = join(dir, 'traps.wat');
-  const out = join(dir, 'traps.wasm');
-  writeFileSync(source, WAT);
-  const r = spawnSync(process.execPath, [WASM_AS, source, '-o', out], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return (built = readFileSync(out));
-}
+const build = (): Uint8Array => (built ??= assembleWat(WAT));
 
 /** What `hook` does on the next allocations, set by a scenario. */
 type Hook = (n: number, exports: Exports) => void;
