@@ -7,21 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { instantiateTraced, type TracedInstance } from '../../src/host/instantiate.js';
-import { assembleWat, bumpMalloc } from '../support/wat.js';
-
-// A bump allocator that calls env.hook on every allocation, so that JS can throw from inside it
-// or re-enter. `work` allocates three calls deep; `crash` allocates and then traps two calls deep.
-const WAT = `(module
-  (import "env" "hook" (func $hook (param i32)))
-  (memory (export "memory") 1)
-  ${bumpMalloc('(call $hook (local.get $n))')}
-  (func $free (export "free") (param $p i32))
-  (func $make (export "make") (param $n i32) (result i32) (call $malloc (local.get $n)))
-  (func $inner (param $n i32) (result i32) (call $make (local.get $n)))
-  (func $work (export "work") (param $n i32) (result i32) (call $inner (local.get $n)))
-  (func $deep2 (param $n i32) (drop (call $make (local.get $n))) (unreachable))
-  (func $deep1 (param $n i32) (call $deep2 (local.get $n)))
-  (func $crash (export "crash") (param $n i32) (call $deep1 (local.get $n))))`;
+import { TRAPS_WAT, assembleWat } from '../support/wat.js';
 
 interface Exports {
   make(n: number): number;
@@ -30,7 +16,7 @@ interface Exports {
 }
 
 let built: Uint8Array | null = null;
-const build = (): Uint8Array => (built ??= assembleWat(WAT));
+const build = (): Uint8Array => (built ??= assembleWat(TRAPS_WAT));
 
 /** What `hook` does on the next allocations, set by a scenario. */
 type Hook = (n: number, exports: Exports) => void;

@@ -32,3 +32,20 @@ export function assembleWat(text: string): Uint8Array {
   assert.equal(r.status, 0, `wasm-as: ${r.stderr}`);
   return readFileSync(out);
 }
+
+/**
+ * The trap tests' module (test/reliability/traps.test.ts, test/browser/traps.test.ts): a bump
+ * allocator that calls env.hook on every allocation, so that JS can throw from inside it or
+ * re-enter; `work` allocates three calls deep; `crash` allocates and then traps two calls deep.
+ */
+export const TRAPS_WAT = `(module
+  (import "env" "hook" (func $hook (param i32)))
+  (memory (export "memory") 1)
+  ${bumpMalloc('(call $hook (local.get $n))')}
+  (func $free (export "free") (param $p i32))
+  (func $make (export "make") (param $n i32) (result i32) (call $malloc (local.get $n)))
+  (func $inner (param $n i32) (result i32) (call $make (local.get $n)))
+  (func $work (export "work") (param $n i32) (result i32) (call $inner (local.get $n)))
+  (func $deep2 (param $n i32) (drop (call $make (local.get $n))) (unreachable))
+  (func $deep1 (param $n i32) (call $deep2 (local.get $n)))
+  (func $crash (export "crash") (param $n i32) (call $deep1 (local.get $n))))`;
