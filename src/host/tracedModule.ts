@@ -67,6 +67,11 @@ export interface TracedInstance {
    * tracebacks stay right when the program is called again. A dynamically linked module's are the engine's.
    */
   instance: WebAssembly.Instance;
+  /**
+   * The engine's own instance, whose exports do not recover from traps: for code that needs the
+   * engine's function objects (`WebAssembly.Table.prototype.set` takes only Wasm functions).
+   */
+  engineInstance: WebAssembly.Instance;
   module: WebAssembly.Module;
   /** The tracemalloc API of this instance. */
   tracemalloc: Tracemalloc;
@@ -260,6 +265,6 @@ export function attachTracer(
   if (nframe > 0) tracemalloc.start(nframe);
   const symbolWarnings = (): string[] => traced.symbolizer?.warnings ?? [];
   const handedOut = canRecoverTraps(traced.module) ? withTrapRecovery(instance) : instance;
-  return { instance: handedOut, module: traced.module, tracemalloc, report: traced.report, version, fromCache: traced.fromCache, symbolWarnings };
+  return { instance: handedOut, engineInstance: instance, module: traced.module, tracemalloc, report: traced.report, version, fromCache: traced.fromCache, symbolWarnings };
 }
 

@@ -135,9 +135,9 @@ test('a trap inside a JS callback that re-entered from inside the allocator: the
   assert.equal(t.tracemalloc.counters().unknownFrees, 0);
 });
 
-test('the instance handed out: an Instance whose non-function exports are the engine\'s, functions of the same arity', async () => {
+test('the instance handed out: an Instance whose non-function exports are the engine\'s, functions of the same arity; engineInstance for tables', async () => {
   const plain = new WebAssembly.Instance(new WebAssembly.Module(build() as Uint8Array<ArrayBuffer>), { env: { hook() {} } });
-  const { instance } = await instantiateTraced(build(), { env: { hook() {} } }, { nframe: 1, cache: false });
+  const { instance, engineInstance } = await instantiateTraced(build(), { env: { hook() {} } }, { nframe: 1, cache: false });
   assert.ok(instance instanceof WebAssembly.Instance);
   assert.ok(instance.exports['memory'] instanceof WebAssembly.Memory);
   assert.ok(Object.isFrozen(instance.exports));
@@ -148,4 +148,10 @@ test('the instance handed out: an Instance whose non-function exports are the en
   }
   // The tracer's own exports are there too, unwrapped.
   assert.ok(Object.keys(instance.exports).includes('__tracemalloc_init'));
+  assert.equal(instance.exports['memory'], engineInstance.exports['memory']);
+  // A table takes only the engine's functions: the wrapped ones are JS functions.
+  const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
+  assert.throws(() => table.set(0, instance.exports['make'] as () => void), TypeError);
+  table.set(0, engineInstance.exports['make'] as () => void);
+  assert.equal((table.get(0) as (n: number) => number)(8) > 0, true);
 });
