@@ -35,7 +35,7 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import sqlite3InitModule from '@sqlite.org/sqlite-wasm';
 import { compileTraced } from '../src/host/instantiate.js';
-import { canRecoverTraps, withTrapRecovery } from '../src/host/trapRecovery.js';
+import { handedOutInstance } from '../src/host/trapRecovery.js';
 import { TraceTable } from '../src/host/traceTable.js';
 import { INIT_EXPORT } from '../src/instrument/abi.js';
 import { instrumentInWorker } from '../src/instrument/worker.js';
@@ -123,7 +123,7 @@ function instantiate(modules: Modules, imports: WebAssembly.Imports, tracer: Tra
   const instance = new WebAssembly.Instance(modules.instrumented, { ...imports, tracemalloc: tracer.imports });
   (instance.exports[INIT_EXPORT] as () => number)();
   tracer.start();
-  return canRecoverTraps(modules.instrumented) ? withTrapRecovery(instance) : instance;
+  return handedOutInstance(instance, modules.instrumented);
 }
 
 /** `fn`'s wall and CPU time; `withThread`: also the main thread's (null when not asked for or not on Linux). */

@@ -17,7 +17,7 @@ import type { CacheSetting } from './moduleCache.js';
 import { SiteFrames, readSiteTable } from './siteFrames.js';
 import type { TraceTable, TraceTableOptions } from './traceTable.js';
 import { Tracemalloc } from './tracer.js';
-import { canRecoverTraps, withTrapRecovery } from './trapRecovery.js';
+import { handedOutInstance } from './trapRecovery.js';
 import { engine } from './wasmApi.js';
 
 /** Options of instantiateTraced. */
@@ -264,7 +264,6 @@ export function attachTracer(
   const tracemalloc = new Tracemalloc(table, siteFrames, { name: options.moduleName ?? '', hash: traced.hash }, slotBytes);
   if (nframe > 0) tracemalloc.start(nframe);
   const symbolWarnings = (): string[] => traced.symbolizer?.warnings ?? [];
-  const handedOut = canRecoverTraps(traced.module) ? withTrapRecovery(instance) : instance;
-  return { instance: handedOut, engineInstance: instance, module: traced.module, tracemalloc, report: traced.report, version, fromCache: traced.fromCache, symbolWarnings };
+  return { instance: handedOutInstance(instance, traced.module), engineInstance: instance, module: traced.module, tracemalloc, report: traced.report, version, fromCache: traced.fromCache, symbolWarnings };
 }
 

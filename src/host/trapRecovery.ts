@@ -22,19 +22,32 @@ import { engine } from './wasmApi.js';
 type WasmFunction = (...args: unknown[]) => unknown;
 
 /**
- * Whether the instance can be handed out with wrapped exports. Not for dynamically linked
+ * Whether a module's instances can be handed out with wrapped exports. Not for dynamically linked
  * modules (`dylink.0`, Emscripten MAIN_MODULE / SIDE_MODULE): their exports are linked into other
  * instances, Wasm to Wasm, and put in the shared function table, which takes only Wasm functions.
+ * Kept per module: reading the custom sections costs ~2 µs, and a module may be instantiated
+ * thousands of times.
  */
-export function canRecoverTraps(module: WebAssembly.Module): boolean {
-  return engine.Module.customSections(module, 'dylink.0').length === 0 && engine.Module.customSections(module, 'dylink').length === 0;
+const recoverable = new WeakMap<WebAssembly.Module, boolean>();
+function canRecoverTraps(module: WebAssembly.Module): boolean {
+  let can = recoverable.get(module);
+  if (can === undefined) {
+    can = engine.Module.customSections(module, 'dylink.0').length === 0 && engine.Module.customSections(module, 'dylink').length === 0;
+    recoverable.set(module, can);
+  }
+  return can;
+}
+
+/** The instance of `module` to hand to the program: with trap recovery, unless the module is dynamically linked. */
+export function handedOutInstance(instance: WebAssembly.Instance, module: WebAssembly.Module): WebAssembly.Instance {
+  return canRecoverTraps(module) ? withTrapRecovery(instance) : instance;
 }
 
 /**
  * The instance as the program should see it: an Instance whose exported functions put the shadow
  * stack back when they throw; memories, tables, globals and the tracer's own exports as they are.
  */
-export function withTrapRecovery(instance: WebAssembly.Instance): WebAssembly.Instance {
+function withTrapRecovery(instance: WebAssembly.Instance): WebAssembly.Instance {
   const state = instance.exports[STACK_STATE_EXPORT];
   const restore = instance.exports[STACK_RESTORE_EXPORT];
   if (typeof state !== 'function' || typeof restore !== 'function') {
