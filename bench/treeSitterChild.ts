@@ -8,23 +8,15 @@ import { readFileSync } from 'node:fs';
 import { Language, Parser } from 'web-tree-sitter';
 import { emscriptenDynamicTracing } from '../src/host/dynamicLinking.js';
 import { threadCpuMs } from './threadCpu.js';
-
-const MAIN = 'node_modules/web-tree-sitter/tree-sitter.wasm';
-const GRAMMAR = 'node_modules/@vscode/tree-sitter-wasm/wasm/tree-sitter-python.wasm';
+import { TREE_SITTER_GRAMMAR, TREE_SITTER_MAIN, treeSitterSource } from './treeSitterWorkload.js';
 
 const variant = JSON.parse(process.argv[2] ?? '{}') as { traced?: boolean; nframe?: number; sampling?: number };
 const parses = Number(process.argv[3] ?? 20);
 
-// A Python source of ~1,500 lines: classes, comprehensions, f-strings, nested blocks.
-const unit = (i: number): string =>
-  `class Item${i}(Base):\n    """Item ${i}."""\n    def __init__(self, x, *args, **kw):\n        self.x = [v * ${i} for v in range(x) if v % 3]\n` +
-  `        self.d = {k: f"{k}-{v!r}" for k, v in kw.items()}\n\n    def run(self, n):\n        while n > 0:\n` +
-  `            try:\n                n -= self.step(n)\n            except ValueError as e:\n                raise RuntimeError(str(e)) from e\n` +
-  `        return sorted(self.x, key=lambda v: (-v, v))\n\n`;
-const source = Array.from({ length: 100 }, (_, i) => unit(i)).join('');
+const source = treeSitterSource();
 
 if (variant.traced) {
-  const tracing = emscriptenDynamicTracing({ wasm: MAIN, nframe: 0 });
+  const tracing = emscriptenDynamicTracing({ wasm: TREE_SITTER_MAIN, nframe: 0 });
   const moduleObject = { instantiateWasm: tracing.instantiateWasm };
   await Parser.init(moduleObject);
   const traced = await tracing.traced;
@@ -35,7 +27,7 @@ if (variant.traced) {
   await Parser.init();
 }
 const parser = new Parser();
-parser.setLanguage(await Language.load(readFileSync(GRAMMAR)));
+parser.setLanguage(await Language.load(readFileSync(TREE_SITTER_GRAMMAR)));
 // Ten parses to warm up (V8 tiers the hot functions up to optimized code meanwhile), then the timed ones.
 for (let k = 0; k < 10; k++) parser.parse(source)!.delete();
 const s0 = threadCpuMs();
