@@ -20,6 +20,11 @@
 //   npx tsx bench/run.ts [--quick] [--all] [--only churn,sqlite,exact,...]
 //   BENCH_RUNS=n sets the rounds (default 7, quick 3; the JS hook runs at most 3: on churn it is ~400x slower)
 //
+// On a machine whose CPUs run at different speeds, pin the suite to one of them (`taskset -c 1
+// npx tsx bench/run.ts ...`; the child processes inherit it): on this VM an unpinned run lands on
+// a CPU ~1.8x slower for some processes and not others, which makes paired ratios meaningless
+// (bench/RESULTS.md, session 8). The header says which CPUs the run was allowed.
+//
 // Targets (issues 4 and 5): churn exact nframe=1 <= 2.0x, nframe=16 <= 3.0x, sampling <= 1.1x; the
 // real programs (sqlite, tree-sitter, tiktoken or @jsquash/png, containers) <= 1.3x and <= 1.6x.
 import v8 from 'node:v8';
@@ -352,7 +357,17 @@ if (selected('png')) workloads.push(await pngWorkload(QUICK ? 1 : 10));
 // A process per measurement: left out of --quick unless asked for by name.
 if (selected('tree-sitter') && (!QUICK || ONLY !== null)) workloads.push(treeSitterWorkload(20));
 
-console.log(`# Tracing overhead (${RUNS} alternating rounds, Node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
+/** ", CPUs 1" from Linux's affinity list (so a pinned run says so), else nothing. */
+function allowedCpus(): string {
+  try {
+    const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return list === undefined ? '' : `, CPUs ${list}`;
+  } catch {
+    return '';
+  }
+}
+
+console.log(`# Tracing overhead (${RUNS} alternating rounds, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}${allowedCpus()})\n`);
 const memoryRows: string[] = [];
 for (const w of workloads) {
   const times = VARIANTS.map(() => [] as Measure[]);
