@@ -43,6 +43,9 @@ export async function instrumentCommand(modulePath: string, options: InstrumentC
   if (options.explain) {
     process.stderr.write('allocator functions:\n');
     for (const a of r.allocators) process.stderr.write(`  ${a.shape.padEnd(14)} function ${a.index} "${a.name}": ${a.reason}\n`);
+    for (const t of r.openTables) {
+      process.stderr.write(`open table "${t}": imported or exported, so its indirect calls may reach functions from outside that re-enter; each is a call site\n`);
+    }
   }
   for (const w of r.warnings) process.stderr.write(`wasm-tracemalloc: warning: ${w}\n`);
   process.stderr.write(

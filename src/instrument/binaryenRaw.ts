@@ -42,7 +42,6 @@ export const callSetOperandAt = rawFunction('CallSetOperandAt');
 export const callIndirectIsReturn = rawFunction('CallIndirectIsReturn');
 export const callIndirectGetParams = rawFunction('CallIndirectGetParams');
 export const callIndirectGetResults = rawFunction('CallIndirectGetResults');
-export const callIndirectGetTable = rawFunction('CallIndirectGetTable');
 export const returnGetValue = rawFunction('ReturnGetValue');
 export const returnSetValue = rawFunction('ReturnSetValue');
 
@@ -61,6 +60,21 @@ export function callTargetName(call: Ref): string {
   if (name === undefined) {
     name = callWrapper.getTarget(call);
     callTargetNames.set(pointer, name);
+  }
+  return name;
+}
+
+const tableNames = new Map<number, string>();
+const callIndirectWrapper = (binaryen as unknown as { CallIndirect: { getTable(call: Ref): string } }).CallIndirect;
+const rawCallIndirectGetTable = rawFunction('CallIndirectGetTable');
+
+/** Name of the table a call_indirect goes through (decoded once per interned name, as callTargetName). */
+export function callIndirectTableName(call: Ref): string {
+  const pointer = rawCallIndirectGetTable(call);
+  let name = tableNames.get(pointer);
+  if (name === undefined) {
+    name = callIndirectWrapper.getTable(call);
+    tableNames.set(pointer, name);
   }
   return name;
 }

@@ -5,11 +5,19 @@
  * pay"). Edges: direct calls; indirect calls, which may reach any table function of the same
  * signature; and imports that may call back into the module's exports (anything but WASI),
  * which reach the allocator as soon as one export does.
+ *
+ * A table that is imported or exported is open: the outside world may put into it functions the
+ * module never saw (Emscripten's addFunction, a side module's functions), of any signature, and
+ * may call the module's functions it holds. So a call_indirect through an open table, and a
+ * call_ref (its reference may come from outside), is treated as an import that may re-enter;
+ * and a function in an open table is an entry, as an export is. Without this, an allocation made
+ * from such a callee took its caller's previous call site as its own frame.
  */
 import binaryen from 'binaryen';
 import { walkPostOrder } from './expressionTree.js';
 import {
   callIndirectGetParams,
+  callIndirectTableName,
   callIndirectGetResults,
   callTargetName,
   expressionId,
@@ -39,6 +47,12 @@ export interface CallGraph {
   signatureCallers: Map<string, string[]>;
   /** Functions making a call_ref. */
   callRefCallers: string[];
+  /** Tables the outside world can see: imported or exported. */
+  openTables: Set<string>;
+  /** Functions making a call_indirect through an open table. */
+  openTableCallers: string[];
+  /** Functions placed in an open table: callable from outside, as exports are. */
+  openTableFunctions: Set<string>;
   /** Imported functions that may call back into the module. */
   reentrantImports: string[];
   /** Functions exported by the module. */
@@ -54,6 +68,9 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
 
     signatureCallers: new Map(),
     callRefCallers: [],
+    openTables: openTables(module),
+    openTableCallers: [],
+    openTableFunctions: new Set(),
     reentrantImports: [],
     exported: new Set(),
     tableSignature: new Map(),
@@ -68,16 +85,20 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
     const direct = new Set<string>();
     const signatures = new Set<string>();
     let callsRef = false;
+    let callsOpenTable = false;
     walkPostOrder(functionGetBody(ref), () => undefined, (expr: Ref) => {
       const id = getExpressionId(expr);
       if (id === CALL) direct.add(callTargetName(expr));
-      else if (id === CALL_INDIRECT) signatures.add(signatureKey(callIndirectGetParams(expr), callIndirectGetResults(expr)));
-      else if (id === CALL_REF) callsRef = true;
+      else if (id === CALL_INDIRECT) {
+        signatures.add(signatureKey(callIndirectGetParams(expr), callIndirectGetResults(expr)));
+        if (graph.openTables.has(callIndirectTableName(expr))) callsOpenTable = true;
+      } else if (id === CALL_REF) callsRef = true;
     });
     for (const callee of direct) push(graph.callers, callee, info.name);
 
     for (const sig of signatures) push(graph.signatureCallers, sig, info.name);
     if (callsRef) graph.callRefCallers.push(info.name);
+    if (callsOpenTable) graph.openTableCallers.push(info.name);
   }
   for (let i = 0; i < module.getNumExports(); i++) {
     const e = binaryen.getExportInfo(module.getExportByIndex(i));
@@ -85,9 +106,11 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
   }
   for (let i = 0; i < module.getNumElementSegments(); i++) {
     const seg = binaryen.getElementSegmentInfo(module.getElementSegmentByIndex(i));
+    const open = graph.openTables.has(seg.table);
     for (const name of seg.data) {
       const info = binaryen.getFunctionInfo(module.getFunction(name));
       graph.tableSignature.set(name, signatureKey(info.params, info.results));
+      if (open) graph.openTableFunctions.add(name);
     }
   }
   return graph;
@@ -131,8 +154,10 @@ export interface Reachability {
   reaching: Set<string>;
   /** Signatures of call_indirect that can reach an allocator. */
   reachingSignatures: Set<string>;
-  /** Whether a call_ref can reach an allocator (some table function does). */
+  /** Whether a call_ref can reach an allocator (some table function does, or the outside world may re-enter). */
   callRefReaches: boolean;
+  /** Open tables (see the top of this file) whose every call_indirect can reach an allocator. */
+  reachingOpenTables: Set<string>;
 }
 
 /** Computes the functions that can reach any of `allocators`. */
@@ -140,7 +165,7 @@ export function findReachingFunctions(graph: CallGraph, allocators: Iterable<str
   const reaching = new Set<string>();
   const reachingSignatures = new Set<string>();
   let callRefReaches = false;
-  let exportsReach = false;
+  let entriesReach = false;
   const work: string[] = [];
   const mark = (name: string): void => {
     if (reaching.has(name)) return;
@@ -160,12 +185,32 @@ export function findReachingFunctions(graph: CallGraph, allocators: Iterable<str
         for (const caller of graph.callRefCallers) mark(caller);
       }
     }
-    if (graph.exported.has(f) && !exportsReach) {
-      exportsReach = true;
+    // The outside world reaches the allocator through f: whatever it may call can re-enter.
+    if ((graph.exported.has(f) || graph.openTableFunctions.has(f)) && !entriesReach) {
+      entriesReach = true;
       for (const imp of graph.reentrantImports) mark(imp);
+      for (const caller of graph.openTableCallers) mark(caller);
+      if (!callRefReaches) {
+        callRefReaches = true;
+        for (const caller of graph.callRefCallers) mark(caller);
+      }
     }
   }
-  return { reaching, reachingSignatures, callRefReaches };
+  return { reaching, reachingSignatures, callRefReaches, reachingOpenTables: entriesReach ? graph.openTables : new Set() };
+}
+
+/** The tables of `module` that are imported or exported. */
+function openTables(module: binaryen.Module): Set<string> {
+  const open = new Set<string>();
+  for (let i = 0; i < module.getNumTables(); i++) {
+    const table = binaryen.getTableInfo(module.getTableByIndex(i));
+    if (table.module) open.add(table.name);
+  }
+  for (let i = 0; i < module.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(module.getExportByIndex(i));
+    if (e.kind === binaryen.ExternalTable) open.add(e.value);
+  }
+  return open;
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {

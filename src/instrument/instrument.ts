@@ -19,6 +19,7 @@ import { findCallInstructions, type CallInstruction } from './callOffsets.js';
 import {
   callIndirectGetParams,
   callIndirectGetResults,
+  callIndirectTableName,
   callTargetName,
   expressionId,
   getExpressionId,
@@ -68,6 +69,12 @@ export interface InstrumentReport {
   /** Functions that carry shadow-stack code. */
   instrumentedFunctions: number;
   totalFunctions: number;
+  /**
+   * Imported or exported tables (export name, or import `module.name`) whose indirect calls are
+   * call sites whatever their signature: the outside world may put functions into them that
+   * re-enter the module (callGraph.ts).
+   */
+  openTables: string[];
   sites: number;
   /** Sites whose original byte offset could not be found (symbolized by function only). */
   sitesWithoutOffset: number;
@@ -216,7 +223,7 @@ function instrumentModule(
     bytes,
     sites,
     originalHash,
-    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, sites: sites.length, sitesWithoutOffset, warnings: shapes.warnings, elapsedMs: 0 },
+    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, openTables: [...reach.reachingOpenTables].map((t) => tableLabel(module, t)), sites: sites.length, sitesWithoutOffset, warnings: shapes.warnings, elapsedMs: 0 },
   };
 }
 
@@ -259,10 +266,23 @@ function whyInvalid(bytes: Uint8Array): string | null {
   }
 }
 
+/** How a user knows table `name`: by its export name, else its import (`env.__indirect_function_table`). */
+function tableLabel(module: binaryen.Module, name: string): string {
+  for (let i = 0; i < module.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(module.getExportByIndex(i));
+    if (e.kind === binaryen.ExternalTable && e.value === name) return e.name;
+  }
+  const info = binaryen.getTableInfo(module.getTable(name));
+  return info.module ? `${info.module}.${info.base}` : name;
+}
+
 function isSite(call: Ref, reach: Reachability): boolean {
   const id = getExpressionId(call);
   if (id === CALL) return reach.reaching.has(callTargetName(call));
-  if (id === CALL_INDIRECT) return reach.reachingSignatures.has(signatureKey(callIndirectGetParams(call), callIndirectGetResults(call)));
+  if (id === CALL_INDIRECT) {
+    return reach.reachingSignatures.has(signatureKey(callIndirectGetParams(call), callIndirectGetResults(call)))
+      || reach.reachingOpenTables.has(callIndirectTableName(call));
+  }
   return reach.callRefReaches;
 }
 

@@ -80,6 +80,7 @@ test('instrument: writes a module that validates, refuses to overwrite the input
   const r = cli('instrument', FIXTURE, '-o', out, '--explain');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /malloc +function \d+ "malloc": named "malloc" in the name section/);
+  assert.doesNotMatch(r.stderr, /open table/, 'a WASI command exports no table');
   assert.ok(WebAssembly.validate(readFileSync(out)));
   const again = cli('instrument', out, '-o', join(scratch, 'twice.wasm'));
   assert.equal(again.code, 2);

@@ -189,7 +189,7 @@ test('errors: tracing asked of a compiled module that was not instrumented', asy
 test('cache entries: anything but a whole, matching entry reads as a miss', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wtm-cache-'));
   const file = join(dir, 'x.wtm');
-  const report = { allocators: [], instrumentedFunctions: 0, totalFunctions: 0, sites: 0, sitesWithoutOffset: 0, warnings: [], elapsedMs: 1 } as InstrumentReport;
+  const report = { allocators: [], instrumentedFunctions: 0, totalFunctions: 0, openTables: [], sites: 0, sitesWithoutOffset: 0, warnings: [], elapsedMs: 1 } as InstrumentReport;
   assert.equal(writeCacheEntry(file, 'k', NO_ALLOCATOR_MODULE, report), true);
   assert.deepEqual(readCacheEntry(file, 'k'), { bytes: NO_ALLOCATOR_MODULE, report });
   assert.equal(readCacheEntry(file, 'another key'), null);
