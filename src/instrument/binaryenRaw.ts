@@ -64,6 +64,13 @@ export function callTargetName(call: Ref): string {
   return name;
 }
 
+const refFuncWrapper = (binaryen as unknown as { RefFunc: { getFunc(expr: Ref): string } }).RefFunc;
+
+/** Name of the function a ref.func refers to. */
+export function refFuncName(expr: Ref): string {
+  return refFuncWrapper.getFunc(expr);
+}
+
 const tableNames = new Map<number, string>();
 const callIndirectWrapper = (binaryen as unknown as { CallIndirect: { getTable(call: Ref): string } }).CallIndirect;
 const rawCallIndirectGetTable = rawFunction('CallIndirectGetTable');

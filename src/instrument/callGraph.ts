@@ -12,6 +12,10 @@
  * call_ref (its reference may come from outside), is treated as an import that may re-enter;
  * and a function in an open table is an entry, as an export is. Without this, an allocation made
  * from such a callee took its caller's previous call site as its own frame.
+ *
+ * A function whose reference the code takes (ref.func, in a body or a global's initializer)
+ * can be put into any table with table.set or called by call_ref, so it counts as a table
+ * function, as those in element segments do.
  */
 import binaryen from 'binaryen';
 import { walkPostOrder } from './expressionTree.js';
@@ -23,12 +27,14 @@ import {
   expressionId,
   functionGetBody,
   getExpressionId,
+  refFuncName,
   type Ref,
 } from './binaryenRaw.js';
 
 const CALL = expressionId('Call');
 const CALL_INDIRECT = expressionId('CallIndirect');
 const CALL_REF = expressionId('CallRef');
+const REF_FUNC = expressionId('RefFunc');
 
 /** Import modules whose functions never call back into the module. */
 const NON_REENTRANT_IMPORT_MODULES = new Set(['wasi_snapshot_preview1', 'wasi_unstable', 'tracemalloc']);
@@ -57,7 +63,7 @@ export interface CallGraph {
   reentrantImports: string[];
   /** Functions exported by the module. */
   exported: Set<string>;
-  /** Signature of each function placed in a table (reachable by call_indirect). */
+  /** Signature of each function placed in a table or whose reference is taken (reachable by call_indirect and call_ref). */
   tableSignature: Map<string, string>;
 }
 
@@ -75,6 +81,14 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
     exported: new Set(),
     tableSignature: new Map(),
   };
+  const addressTaken = new Set<string>();
+  for (let i = 0; i < module.getNumGlobals(); i++) {
+    const init = binaryen.getGlobalInfo(module.getGlobalByIndex(i)).init;
+    if (init === 0) continue; // an imported global
+    walkPostOrder(init, () => undefined, (expr: Ref) => {
+      if (getExpressionId(expr) === REF_FUNC) addressTaken.add(refFuncName(expr));
+    });
+  }
   for (let i = 0; i < module.getNumFunctions(); i++) {
     const ref = module.getFunctionByIndex(i);
     const info = binaryen.getFunctionInfo(ref);
@@ -89,6 +103,7 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
     walkPostOrder(functionGetBody(ref), () => undefined, (expr: Ref) => {
       const id = getExpressionId(expr);
       if (id === CALL) direct.add(callTargetName(expr));
+      else if (id === REF_FUNC) addressTaken.add(refFuncName(expr));
       else if (id === CALL_INDIRECT) {
         signatures.add(signatureKey(callIndirectGetParams(expr), callIndirectGetResults(expr)));
         if (graph.openTables.has(callIndirectTableName(expr))) callsOpenTable = true;
@@ -112,6 +127,11 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
       graph.tableSignature.set(name, signatureKey(info.params, info.results));
       if (open) graph.openTableFunctions.add(name);
     }
+  }
+  for (const name of addressTaken) {
+    if (graph.tableSignature.has(name)) continue;
+    const info = binaryen.getFunctionInfo(module.getFunction(name));
+    graph.tableSignature.set(name, signatureKey(info.params, info.results));
   }
   return graph;
 }

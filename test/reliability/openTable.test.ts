@@ -2,7 +2,9 @@
 // addFunction, dynamic linking) may land on a function the module never saw, whatever their
 // signature: JS re-exported as Wasm, or another module's export. When that function re-enters
 // the module and allocates, the indirect call must be a call site of its own; otherwise the
-// traceback shows the caller's previous call site instead (a silent wrong answer).
+// traceback shows the caller's previous call site instead (a silent wrong answer). The same
+// holds for a function of the module that is in no element segment but whose reference the
+// code takes (ref.func) and puts into a table itself.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { instantiateTraced } from '../../src/host/instantiate.js';
@@ -63,3 +65,31 @@ for (const kind of ['exported', 'imported'] as const) {
     assert.notDeepEqual(names.slice(0, 2), frameNames(direct.frames).slice(0, 2), 'the callback allocation must not take the direct call\'s frames');
   });
 }
+
+// A closed table, filled by the module itself: `g` puts a reference to `viaRef` (in no element
+// segment) into slot 0 with table.set and calls it with a signature no segment function has.
+const REF_FUNC_WAT = `(module
+  (type $cb (func (param i32 i32) (result i32)))
+  (table $t 4 funcref)
+  (memory (export "memory") 1)
+  ${BUMP_MALLOC}
+  (func $free (export "free") (param $p i32))
+  (func $make (param $n i32) (result i32) (call $malloc (local.get $n)))
+  (func $viaRef (param $n i32) (param $unused i32) (result i32) (call $malloc (local.get $n)))
+  (func $g (export "g") (param $n i32) (result i32)
+    (drop (call $make (local.get $n)))
+    (table.set $t (i32.const 0) (ref.func $viaRef))
+    (call_indirect $t (type $cb) (i32.add (local.get $n) (i32.const 1)) (i32.const 0) (i32.const 0))))`;
+
+test('a function the module takes a reference to and calls through a table is reached by that indirect call', async () => {
+  const tracer = await instantiateTraced(assembleWat(REF_FUNC_WAT, ['--enable-reference-types']), {}, { nframe: 8, cache: false });
+  (tracer.instance.exports as unknown as Exports).g(40);
+  const traces = tracer.tracemalloc.takeSnapshot().traces;
+  const bySize = new Map(traces.map((t) => [t.size, t.traceback]));
+  const direct = bySize.get(40)!;
+  const viaRef = bySize.get(41)!;
+  assert.equal(direct.totalNframe, 2, 'g → make → malloc');
+  assert.equal(viaRef.totalNframe, 2, `g → viaRef → malloc: ${viaRef.format().join(' | ')}`);
+  // Most recent frame first: the call of malloc, then g's call site (named by its code offset).
+  assert.notEqual(viaRef.frames[1]!.lineno, direct.frames[1]!.lineno, 'the indirect call must not take g\'s call of make as its frame');
+});

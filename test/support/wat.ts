@@ -22,13 +22,16 @@ export function bumpMalloc(then = ''): string {
 /** bumpMalloc() with nothing after the bump. */
 export const BUMP_MALLOC = bumpMalloc();
 
-/** The bytes of the module in `text`, assembled in a fresh temporary directory; fails the test if wasm-as refuses it. */
-export function assembleWat(text: string): Uint8Array {
+/**
+ * The bytes of the module in `text`, assembled in a fresh temporary directory; fails the test if
+ * wasm-as refuses it. `flags`: more wasm-as options, e.g. `--enable-reference-types`.
+ */
+export function assembleWat(text: string, flags: string[] = []): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), 'wtm-wat-'));
   const source = join(dir, 'm.wat');
   const out = join(dir, 'm.wasm');
   writeFileSync(source, text);
-  const r = spawnSync(process.execPath, ['node_modules/.bin/wasm-as', source, '-o', out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['node_modules/.bin/wasm-as', ...flags, source, '-o', out], { encoding: 'utf8' });
   assert.equal(r.status, 0, `wasm-as: ${r.stderr}`);
   return readFileSync(out);
 }
