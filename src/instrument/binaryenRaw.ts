@@ -45,43 +45,37 @@ export const callIndirectGetResults = rawFunction('CallIndirectGetResults');
 export const returnGetValue = rawFunction('ReturnGetValue');
 export const returnSetValue = rawFunction('ReturnSetValue');
 
-const callTargetNames = new Map<number, string>();
-// binaryen.js has the Call wrapper class at run time; its typings do not declare it.
-const callWrapper = (binaryen as unknown as { Call: { getTarget(call: Ref): string } }).Call;
-const rawCallGetTarget = rawFunction('CallGetTarget');
-
 /**
- * Name of the function a direct call targets. Binaryen interns names, so the C string pointer
+ * A getter of the name an expression refers to, through the raw C getter `_Binaryen<rawName>`
+ * (a C string pointer) and binaryen.js's decoding one. Binaryen interns names, so the pointer
  * identifies the name and each distinct name is decoded to a JS string once.
  */
-export function callTargetName(call: Ref): string {
-  const pointer = rawCallGetTarget(call);
-  let name = callTargetNames.get(pointer);
-  if (name === undefined) {
-    name = callWrapper.getTarget(call);
-    callTargetNames.set(pointer, name);
-  }
-  return name;
+function internedName(rawName: string, decode: (expr: Ref) => string): (expr: Ref) => string {
+  const getPointer = rawFunction(rawName);
+  const names = new Map<number, string>();
+  return (expr) => {
+    const pointer = getPointer(expr);
+    let name = names.get(pointer);
+    if (name === undefined) {
+      name = decode(expr);
+      names.set(pointer, name);
+    }
+    return name;
+  };
 }
 
-const refFuncWrapper = (binaryen as unknown as { RefFunc: { getFunc(expr: Ref): string } }).RefFunc;
+// binaryen.js has these wrapper classes at run time; its typings do not declare them.
+const wrappers = binaryen as unknown as {
+  Call: { getTarget(call: Ref): string };
+  CallIndirect: { getTable(call: Ref): string };
+  RefFunc: { getFunc(expr: Ref): string };
+};
+
+/** Name of the function a direct call targets. */
+export const callTargetName = internedName('CallGetTarget', (call) => wrappers.Call.getTarget(call));
+
+/** Name of the table a call_indirect goes through. */
+export const callIndirectTableName = internedName('CallIndirectGetTable', (call) => wrappers.CallIndirect.getTable(call));
 
 /** Name of the function a ref.func refers to. */
-export function refFuncName(expr: Ref): string {
-  return refFuncWrapper.getFunc(expr);
-}
-
-const tableNames = new Map<number, string>();
-const callIndirectWrapper = (binaryen as unknown as { CallIndirect: { getTable(call: Ref): string } }).CallIndirect;
-const rawCallIndirectGetTable = rawFunction('CallIndirectGetTable');
-
-/** Name of the table a call_indirect goes through (decoded once per interned name, as callTargetName). */
-export function callIndirectTableName(call: Ref): string {
-  const pointer = rawCallIndirectGetTable(call);
-  let name = tableNames.get(pointer);
-  if (name === undefined) {
-    name = callIndirectWrapper.getTable(call);
-    tableNames.set(pointer, name);
-  }
-  return name;
-}
+export const refFuncName = internedName('RefFuncGetFunc', (expr) => wrappers.RefFunc.getFunc(expr));

@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
-import { runGlue } from '../support/emscriptenGlue.js';
+import { PRELOAD, runGlue, runGlueTraced } from '../support/emscriptenGlue.js';
 
-const PRELOAD = 'dist/cli/preload.js';
 const SOURCE = 'fixtures/src/c/callbacks.c';
 const GLUE = 'fixtures/emscripten/callbacks.js';
 
@@ -34,12 +33,7 @@ test('callbacks.js: a block allocated by a JS callback through the exported tabl
 
   const scratch = mkdtempSync(join(tmpdir(), 'wtm-callbacks-'));
   const snapshotPath = join(scratch, 'callbacks.tmsnap');
-  const traced = runGlue(['--import', `./${PRELOAD}`, GLUE], {
-    WASM_TRACEMALLOC: '8',
-    WASM_TRACEMALLOC_ROOT: 'fixtures/src',
-    WASM_TRACEMALLOC_SNAPSHOT: snapshotPath,
-    WASM_TRACEMALLOC_CACHE: join(scratch, 'cache'),
-  });
+  const traced = runGlueTraced(GLUE, 8, snapshotPath, join(scratch, 'cache'));
   assert.equal(traced.code, untraced.code, traced.stderr);
   assert.equal(traced.stdout, untraced.stdout, "the program's own output is unchanged");
 

@@ -10,9 +10,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSnapshotSync } from '../../src/snapshot/file.js';
-import { runGlue } from '../support/emscriptenGlue.js';
+import { PRELOAD, runGlue, runGlueTraced } from '../support/emscriptenGlue.js';
 
-const PRELOAD = 'dist/cli/preload.js';
 const SOURCE = 'fixtures/src/cpp/unwind.cpp';
 const scratch = mkdtempSync(join(tmpdir(), 'wtm-unwind-'));
 
@@ -38,12 +37,7 @@ for (const [build, how] of [
     const [liveBlocks, liveBytes] = [Number(counters[3]), Number(counters[4])];
 
     const snapshotPath = join(scratch, `${build}.tmsnap`);
-    const traced = runGlue(['--import', `./${PRELOAD}`, glue], {
-      WASM_TRACEMALLOC: '8',
-      WASM_TRACEMALLOC_ROOT: 'fixtures/src',
-      WASM_TRACEMALLOC_SNAPSHOT: snapshotPath,
-      WASM_TRACEMALLOC_CACHE: join(scratch, 'cache'),
-    });
+    const traced = runGlueTraced(glue, 8, snapshotPath, join(scratch, 'cache'));
     assert.equal(traced.code, untraced.code, traced.stderr);
     assert.equal(traced.stdout, untraced.stdout, "the program's own output is unchanged");
 

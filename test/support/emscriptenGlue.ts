@@ -22,3 +22,19 @@ export function runGlue(args: string[], env: Record<string, string> = {}): { cod
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: withoutGlueProgress(r.stderr) };
 }
+
+/** The preload hook (`wasm-tracemalloc run`'s, built by `npm run build`) that traces a glue run. */
+export const PRELOAD = 'dist/cli/preload.js';
+
+/**
+ * Runs `glue` traced through the preload hook with `nframe` frames, sources under fixtures/src:
+ * the snapshot taken at exit goes to `snapshotPath`, instrumented modules are cached in `cacheDir`.
+ */
+export function runGlueTraced(glue: string, nframe: number, snapshotPath: string, cacheDir: string): ReturnType<typeof runGlue> {
+  return runGlue(['--import', `./${PRELOAD}`, glue], {
+    WASM_TRACEMALLOC: String(nframe),
+    WASM_TRACEMALLOC_ROOT: 'fixtures/src',
+    WASM_TRACEMALLOC_SNAPSHOT: snapshotPath,
+    WASM_TRACEMALLOC_CACHE: cacheDir,
+  });
+}
