@@ -53,8 +53,8 @@ export interface CallGraph {
   signatureCallers: Map<string, string[]>;
   /** Functions making a call_ref. */
   callRefCallers: string[];
-  /** Tables the outside world can see: imported or exported. */
-  openTables: Set<string>;
+  /** Tables the outside world can see (imported or exported), each with the name a user knows it by: its export name, else `module.base` of its import. */
+  openTables: Map<string, string>;
   /** Functions making a call_indirect through an open table. */
   openTableCallers: string[];
   /** Functions placed in an open table: callable from outside, as exports are. */
@@ -74,13 +74,22 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
 
     signatureCallers: new Map(),
     callRefCallers: [],
-    openTables: openTables(module),
+    openTables: new Map(),
     openTableCallers: [],
     openTableFunctions: new Set(),
     reentrantImports: [],
     exported: new Set(),
     tableSignature: new Map(),
   };
+  for (let i = 0; i < module.getNumTables(); i++) {
+    const table = binaryen.getTableInfo(module.getTableByIndex(i));
+    if (table.module) graph.openTables.set(table.name, `${table.module}.${table.base}`);
+  }
+  for (let i = 0; i < module.getNumExports(); i++) {
+    const e = binaryen.getExportInfo(module.getExportByIndex(i));
+    if (e.kind === binaryen.ExternalFunction) graph.exported.add(e.value);
+    else if (e.kind === binaryen.ExternalTable) graph.openTables.set(e.value, e.name);
+  }
   const addressTaken = new Set<string>();
   for (let i = 0; i < module.getNumGlobals(); i++) {
     const init = binaryen.getGlobalInfo(module.getGlobalByIndex(i)).init;
@@ -114,10 +123,6 @@ export function buildCallGraph(module: binaryen.Module): CallGraph {
     for (const sig of signatures) push(graph.signatureCallers, sig, info.name);
     if (callsRef) graph.callRefCallers.push(info.name);
     if (callsOpenTable) graph.openTableCallers.push(info.name);
-  }
-  for (let i = 0; i < module.getNumExports(); i++) {
-    const e = binaryen.getExportInfo(module.getExportByIndex(i));
-    if (e.kind === binaryen.ExternalFunction) graph.exported.add(e.value);
   }
   for (let i = 0; i < module.getNumElementSegments(); i++) {
     const seg = binaryen.getElementSegmentInfo(module.getElementSegmentByIndex(i));
@@ -176,8 +181,8 @@ export interface Reachability {
   reachingSignatures: Set<string>;
   /** Whether a call_ref can reach an allocator (some table function does, or the outside world may re-enter). */
   callRefReaches: boolean;
-  /** Open tables (see the top of this file) whose every call_indirect can reach an allocator. */
-  reachingOpenTables: Set<string>;
+  /** Open tables (see the top of this file) whose every call_indirect can reach an allocator, with their user-facing names. */
+  reachingOpenTables: ReadonlyMap<string, string>;
 }
 
 /** Computes the functions that can reach any of `allocators`. */
@@ -192,6 +197,11 @@ export function findReachingFunctions(graph: CallGraph, allocators: Iterable<str
     reaching.add(name);
     work.push(name);
   };
+  const callRefReach = (): void => {
+    if (callRefReaches) return;
+    callRefReaches = true;
+    for (const caller of graph.callRefCallers) mark(caller);
+  };
   for (const a of allocators) mark(a);
   while (work.length > 0) {
     const f = work.pop()!;
@@ -200,37 +210,17 @@ export function findReachingFunctions(graph: CallGraph, allocators: Iterable<str
     if (sig !== undefined && !reachingSignatures.has(sig)) {
       reachingSignatures.add(sig);
       for (const caller of graph.signatureCallers.get(sig) ?? []) mark(caller);
-      if (!callRefReaches) {
-        callRefReaches = true;
-        for (const caller of graph.callRefCallers) mark(caller);
-      }
+      callRefReach();
     }
     // The outside world reaches the allocator through f: whatever it may call can re-enter.
     if ((graph.exported.has(f) || graph.openTableFunctions.has(f)) && !entriesReach) {
       entriesReach = true;
       for (const imp of graph.reentrantImports) mark(imp);
       for (const caller of graph.openTableCallers) mark(caller);
-      if (!callRefReaches) {
-        callRefReaches = true;
-        for (const caller of graph.callRefCallers) mark(caller);
-      }
+      callRefReach();
     }
   }
-  return { reaching, reachingSignatures, callRefReaches, reachingOpenTables: entriesReach ? graph.openTables : new Set() };
-}
-
-/** The tables of `module` that are imported or exported. */
-function openTables(module: binaryen.Module): Set<string> {
-  const open = new Set<string>();
-  for (let i = 0; i < module.getNumTables(); i++) {
-    const table = binaryen.getTableInfo(module.getTableByIndex(i));
-    if (table.module) open.add(table.name);
-  }
-  for (let i = 0; i < module.getNumExports(); i++) {
-    const e = binaryen.getExportInfo(module.getExportByIndex(i));
-    if (e.kind === binaryen.ExternalTable) open.add(e.value);
-  }
-  return open;
+  return { reaching, reachingSignatures, callRefReaches, reachingOpenTables: entriesReach ? graph.openTables : new Map() };
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {

@@ -223,7 +223,7 @@ function instrumentModule(
     bytes,
     sites,
     originalHash,
-    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, openTables: [...reach.reachingOpenTables].map((t) => tableLabel(module, t)), sites: sites.length, sitesWithoutOffset, warnings: shapes.warnings, elapsedMs: 0 },
+    report: { allocators, instrumentedFunctions, totalFunctions: facts.length, openTables: [...reach.reachingOpenTables.values()], sites: sites.length, sitesWithoutOffset, warnings: shapes.warnings, elapsedMs: 0 },
   };
 }
 
@@ -264,16 +264,6 @@ function whyInvalid(bytes: Uint8Array): string | null {
   } catch (e) {
     return (e as Error).message.replace(/^WebAssembly\.Module\(\): /, '');
   }
-}
-
-/** How a user knows table `name`: by its export name, else its import (`env.__indirect_function_table`). */
-function tableLabel(module: binaryen.Module, name: string): string {
-  for (let i = 0; i < module.getNumExports(); i++) {
-    const e = binaryen.getExportInfo(module.getExportByIndex(i));
-    if (e.kind === binaryen.ExternalTable && e.value === name) return e.name;
-  }
-  const info = binaryen.getTableInfo(module.getTable(name));
-  return info.module ? `${info.module}.${info.base}` : name;
 }
 
 function isSite(call: Ref, reach: Reachability): boolean {
