@@ -139,15 +139,25 @@ test('sql.js through Module.instantiateWasm: the panel shows what the API report
 
 test('take snapshot, free, take snapshot: the diff shows the negative deltas; downloads load back in Node', { skip: skipReason }, async (t) => {
   const button = (role: string) => page.locator(`wasm-tracemalloc-panel [data-role="${role}"]`);
-  await button('snapshot').click();
+  // A click's handler is not guaranteed to have run when click() returns: wait for the snapshot
+  // it takes, and say what the panel showed if it never came.
+  const takeSnapshot = async () => {
+    const count = () => page.evaluate(() => (window as any).app.panel.snapshots.length as number);
+    const n = await count();
+    await button('snapshot').click();
+    await page.waitForFunction((k) => (window as any).app.panel.snapshots.length > k, n, { timeout: 10_000 }).catch(async () => {
+      assert.fail(`the snapshot button took no snapshot (${await count()} held); the panel's error line: "${await button('error').innerText()}"`);
+    });
+  };
+  await takeSnapshot();
   const [before] = await app<[number, number]>('memory');
   await app('close');
   const [afterClose] = await app<[number, number]>('memory');
   assert.ok(afterClose < before, `closing the database frees memory: ${before} → ${afterClose}`);
-  await button('snapshot').click();
+  await takeSnapshot();
 
   const diff = await tableRows('diff-rows');
-  assert.ok(diff.length > 0);
+  assert.ok(diff.length > 0, `the diff table is empty; the panel's error line: "${await button('error').innerText()}"`);
   assert.ok(diff.some(([, sizeDiff, countDiff]) => sizeDiff! < 0 && countDiff! < 0), JSON.stringify(diff.slice(0, 3)));
   assert.equal(diff[0]![1], Math.min(...diff.map((d) => d[1]!)), 'largest change first: every change here is a free');
   // Independent of the table rendering: the two snapshots' difference is the drop of the counters.
