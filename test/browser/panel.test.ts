@@ -154,7 +154,10 @@ test('take snapshot, free, take snapshot: the diff shows the negative deltas; do
   await app('close');
   const [afterClose] = await app<[number, number]>('memory');
   assert.ok(afterClose < before, `closing the database frees memory: ${before} → ${afterClose}`);
+  const buttonAt = await button('snapshot').boundingBox();
   await takeSnapshot();
+  // The diff table filled in: the panel hangs from the window's bottom, and its buttons must not move.
+  assert.deepEqual(await button('snapshot').boundingBox(), buttonAt, 'the snapshot button stays where the user clicked it');
 
   const diff = await tableRows('diff-rows');
   assert.ok(diff.length > 0, `the diff table is empty; the panel's error line: "${await button('error').innerText()}"`);

@@ -15,6 +15,10 @@ header h1 { font-size: 13px; margin: 0; font-weight: 600; flex: 1; }
 header select, header button { font: inherit; }
 .body { padding: 8px 10px; }
 .collapsed .body { display: none; }
+/* Docked, the panel hangs from the bottom of the window: with a height that followed its tables,
+   every re-render would move the buttons under the user's pointer. Its height is fixed instead,
+   and the tables scroll inside it. */
+:host(:not([data-docked="false"])) .panel:not(.collapsed) { height: min(720px, calc(100vh - 24px)); }
 .figures { display: grid; grid-template-columns: repeat(5, 1fr); gap: 6px; margin-bottom: 6px; }
 .figure { background: #f5f5f5; border-radius: 4px; padding: 4px 6px; }
 .figure .label { color: #616161; font-size: 11px; }
