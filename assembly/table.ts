@@ -35,8 +35,11 @@ import {
 import { setGrowable, releaseRegions, bytesInUse } from "./regions";
 import {
   findBlock as findBlockEntry, upsertBlock, removeBlock, reserveBlock, initBlocks, GETSIZE, SETENTRY,
+  tryInsertAtHome, tryRemoveAtHome, tryResizeAtHome,
 } from "./blocks";
-import { internStack, internStack1, initTracebacks, forgetCachedTracebacks, tracebackAddress as recordOf } from "./tracebacks";
+import {
+  internStack, internStack1, cachedOneFrame, initTracebacks, forgetCachedTracebacks, tracebackAddress as recordOf,
+} from "./tracebacks";
 import { SAMPLED, sampleWeight, seedSampler, freshCountdown } from "./sampler";
 
 // === Setup ===
@@ -147,19 +150,37 @@ function uncountInFreeBucket(ptr: u32): void {
   COUNT(H_FREES);
 }
 
-// === Imports of the instrumented target (docs/abi.md, section 2) ===
+/**
+ * forgetBlock out of line: what free's fast path falls back to, and what the general realloc
+ * calls. It has more than one caller, so that Binaryen's inliner leaves it out of free.
+ */
+function forgetBlockGeneral(ptr: u32, flags: u32): void {
+  forgetBlock(ptr, flags);
+}
 
-/** The body of alloc and alloc1, inlined into both; `one`: a one-frame stack (alloc1: f1..f15 are 0). */
+// === Imports of the instrumented target (docs/abi.md, section 2) ===
+//
+// alloc1, free and realloc1 (what the target calls while nframe is 1) first try a fast path:
+// exact mode, a traceback in the one-frame cache, and a block in its home group (blocks.ts,
+// "Fast paths"). It either does the whole operation or changes nothing, and then the general
+// path does it from the start: alloc and realloc themselves (called with f1..f15 = 0), and
+// forgetBlockGeneral. Those are called, not inlined (exports and a function with several
+// callers are what Binaryen's inliner leaves alone), so that the hot functions stay small.
+
+/**
+ * The body of alloc. Under nframe 1 only (total, f0) matter, and they go through the one-frame
+ * cache, which alloc1's fast path reads.
+ */
 // @ts-ignore: decorator
 @inline function traceAlloc(
-  one: bool, ptr: u32, size: u32, total: u32,
+  ptr: u32, size: u32, total: u32,
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
 ): void {
   let flags = GETFLAGS();
   if (!(flags & TRACING) || ptr == 0) return;
   if ((flags & SAMPLING) && !SAMPLED(size)) return;
-  let traceback = one
+  let traceback = GET32(H_NFRAME) == 1
     ? internStack1(total, f0)
     : internStack(total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
   if (traceback < 0 || !reserveBlock(size, <u32>traceback)) {
@@ -179,22 +200,41 @@ export function alloc(
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
 ): void {
-  traceAlloc(false, ptr, size, total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
+  traceAlloc(ptr, size, total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
 }
 
 /**
  * alloc with one frame: what the target's wrapper calls while reportFrames is 1, so that it
  * loads and passes one slot instead of sixteen (the frames past nframe are ignored anyway).
+ * Fast path first, else alloc.
  */
 export function alloc1(ptr: u32, size: u32, total: u32, f0: u32): void {
-  traceAlloc(true, ptr, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  let flags = GETFLAGS();
+  if (!(flags & TRACING) || ptr == 0) return;
+  if (!(flags & SAMPLING)) {
+    let traceback = cachedOneFrame(total, f0);
+    if (traceback >= 0 && tryInsertAtHome(ptr, size, <u32>traceback)) {
+      COUNT(H_ALLOCATIONS);
+      addBytes(size, TRACING);
+      return;
+    }
+  }
+  alloc(ptr, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /** An outermost free of `ptr` is about to happen. */
 export function free(ptr: u32): void {
   let flags = GETFLAGS();
   if (!(flags & TRACING) || ptr == 0) return;
-  forgetBlock(ptr, flags);
+  if (!(flags & SAMPLING)) {
+    let size = tryRemoveAtHome(ptr);
+    if (size >= 0) {
+      subtractBytes(<u32>size, TRACING);
+      COUNT(H_FREES);
+      return;
+    }
+  }
+  forgetBlockGeneral(ptr, flags);
 }
 
 /**
@@ -207,32 +247,48 @@ export function realloc(
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
 ): void {
-  traceRealloc(false, old, new_, size, total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
+  traceRealloc(old, new_, size, total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
 }
 
-/** realloc with one frame (see alloc1). */
+/** realloc with one frame (see alloc1): fast path for a block resized in place, else realloc. */
 export function realloc1(old: u32, new_: u32, size: u32, total: u32, f0: u32): void {
-  traceRealloc(true, old, new_, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  let flags = GETFLAGS();
+  if (!(flags & TRACING)) return;
+  if (!(flags & SAMPLING) && old == new_ && new_ != 0) {
+    // Resized in place, as in the general path: one free and one allocation, the new traceback.
+    let traceback = cachedOneFrame(total, f0);
+    if (traceback >= 0) {
+      let was = tryResizeAtHome(new_, size, <u32>traceback);
+      if (was >= 0) {
+        subtractBytes(<u32>was, TRACING);
+        COUNT(H_FREES);
+        COUNT(H_ALLOCATIONS);
+        addBytes(size, TRACING);
+        return;
+      }
+    }
+  }
+  realloc(old, new_, size, total, f0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-/** The body of realloc and realloc1, inlined into both; `one`: a one-frame stack (realloc1). */
+/** The body of realloc; under nframe 1 through the one-frame cache, as traceAlloc. */
 // @ts-ignore: decorator
 @inline function traceRealloc(
-  one: bool, old: u32, new_: u32, size: u32, total: u32,
+  old: u32, new_: u32, size: u32, total: u32,
   f0: u32, f1: u32, f2: u32, f3: u32, f4: u32, f5: u32, f6: u32, f7: u32,
   f8: u32, f9: u32, f10: u32, f11: u32, f12: u32, f13: u32, f14: u32, f15: u32
 ): void {
   let flags = GETFLAGS();
   if (!(flags & TRACING)) return;
   if (new_ == 0) {
-    if (size == 0 && old != 0 && (flags & REALLOC_ZERO_FREES)) forgetBlock(old, flags);
+    if (size == 0 && old != 0 && (flags & REALLOC_ZERO_FREES)) forgetBlockGeneral(old, flags);
     return;
   }
   let sampled = !(flags & SAMPLING) || SAMPLED(size);
   let traceback: i32 = 0;
   if (sampled) {
     // Everything that needs memory comes first: running out then leaves old traced.
-    traceback = one
+    traceback = GET32(H_NFRAME) == 1
       ? internStack1(total, f0)
       : internStack(total, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15);
     if (traceback < 0 || !reserveBlock(size, <u32>traceback)) {
@@ -253,7 +309,7 @@ export function realloc1(old: u32, new_: u32, size: u32, total: u32, f0: u32): v
       return;
     }
   }
-  if (old != 0) forgetBlock(old, flags);
+  if (old != 0) forgetBlockGeneral(old, flags);
   if (sampled) addTrace(new_, size, <u32>traceback, flags);
 }
 

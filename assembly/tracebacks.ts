@@ -311,6 +311,19 @@ function internOneFrameDeep(total: u32, f0: u32): i32 {
   return internOne(total, f0, e);
 }
 
+/**
+ * The traceback id of (total, [f0]) if nframe is 1 and the one-frame cache holds it, else -1
+ * (nothing interned: the fast paths of table.ts then take the general path).
+ */
+// @ts-ignore: decorator
+@inline export function cachedOneFrame(total: u32, f0: u32): i32 {
+  if (GET32(H_NFRAME) != 1) return -1;
+  if (total == 0) { total = 1; f0 = 0; }
+  let e = ONESLOT(total, f0);
+  if (load<u32>(e) != total || load<u32>(e, 4) != f0) return -1;
+  return <i32>load<u32>(e, 8) - 1;
+}
+
 /** The cache-miss path of internStack1 (nframe 1): interns (total, [f0]) and caches it in entry `e`. */
 function internOne(total: u32, f0: u32, e: usize): i32 {
   let s = ROOT + H_SCRATCH;

@@ -1,7 +1,7 @@
 import { start, free, findBlock, tracemallocMemory, clearTraces, tracebackAddress } from "../../assembly/table";
 import { GET32, GET64, H_BLOCKS_CAP, H_HIGH_WATER, H_REPLACED, H_UNKNOWN_FREES, H_WIDE_USED, HEADER_SIZE, R_BLOCKS, GETREGIONBYTES, GETREGIONPTR } from "../../assembly/layout";
 import { GETSIZE, GETTRACEBACK, wideRecordsInUse, countBlocks, misplacedBlocks, BLOCKS_MIN_CAP, BLOCKS_REGION_BYTES, GROUP_SLOTS, GROUP_BYTES, GROUPS, LOCALITY_MIN_CAP, LOCALITY_SHIFT } from "../../assembly/blocks";
-import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees } from "./helpers";
+import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees, useOneFrameEntries } from "./helpers";
 
 /** misplacedBlocks with scratch room for the current table. */
 function misplaced(): u32 {
@@ -18,79 +18,90 @@ function rand(): u32 {
   return rng;
 }
 
+/** 200k random allocs, frees and reallocs (in place and moving) against a Map of the live blocks. */
+function churnAgainstModel(): void {
+  let model = new Map<u32, u32>();
+  let keys = new Array<u32>();  // live pointers, for picking one at random
+  let modelCurrent: u64 = 0;
+  let modelPeak: u64 = 0;
+  let unknown: u64 = 0;
+  for (let op = 0; op < 200000; ++op) {
+    let r = rand();
+    let kind = r % 10;
+    if (kind < 5 || keys.length == 0) {
+      // pointers from a small space so that the allocator "reuses" addresses
+      let ptr = ((rand() % 40000) + 1) << 3;
+      // one in eight too wide to pack (blocks.ts: sizes of 2^15 and more take a wide record)
+      let size = (r & 0x700) == 0 ? 32768 + rand() % 100000 : rand() % 1000;
+      if (model.has(ptr)) {
+        modelCurrent -= model.get(ptr);
+      } else {
+        keys.push(ptr);
+      }
+      model.set(ptr, size);
+      modelCurrent += size;
+      alloc1(ptr, size, r & 7);
+    } else if (kind < 9) {
+      let i = rand() % <u32>keys.length;
+      let ptr = keys[i];
+      keys[i] = keys[keys.length - 1];
+      keys.pop();
+      modelCurrent -= model.get(ptr);
+      model.delete(ptr);
+      free(ptr);
+    } else {
+      let i = rand() % <u32>keys.length;
+      let ptr = keys[i];
+      // Half resized in place (realloc.ts's in-place path), half moved to a disjoint set of addresses.
+      let moved = (r & 0x10) != 0 ? ptr : ((rand() % 40000) + 1) << 3 | 4;
+      let size = (r & 0x300) == 0 ? 32768 + rand() % 100000 : rand() % 2000;
+      modelCurrent -= model.get(ptr);
+      model.delete(ptr);
+      if (model.has(moved)) {
+        modelCurrent -= model.get(moved);
+        keys[i] = keys[keys.length - 1];
+        keys.pop();
+      } else {
+        keys[i] = moved;
+      }
+      model.set(moved, size);
+      modelCurrent += size;
+      realloc1(ptr, moved, size, 3);
+    }
+    if (modelCurrent > modelPeak) modelPeak = modelCurrent;
+    if (op % 1000 == 0) { free(7); ++unknown; }
+  }
+  expect(live()).toBe(model.size);
+  expect(countBlocks()).toBe(model.size);
+  expect(misplaced()).toBe(0);
+  expect(current()).toBe(modelCurrent);
+  expect(peak()).toBe(modelPeak);
+  expect(GET64(H_UNKNOWN_FREES)).toBe(unknown);
+  expect(<u64>live()).toBe(allocations() - frees() - GET64(H_REPLACED));
+  let ptrs = model.keys();
+  let wrong = 0;
+  for (let i = 0; i < ptrs.length; ++i) {
+    let e = findBlock(ptrs[i]);
+    if (e == 0 || GETSIZE(e) != model.get(ptrs[i])) ++wrong;
+  }
+  expect(wrong).toBe(0);
+  let wide: u32 = 0;
+  for (let i = 0; i < ptrs.length; ++i) if (model.get(ptrs[i]) >= 32768) ++wide;
+  expect(wideRecordsInUse()).toBe(wide, "one wide record for each live block whose size does not pack");
+}
+
 describe("the blocks table under churn", () => {
   beforeEach(() => { freshTable(16 << 20); start(1); });
 
   it("matches a Map over 200k random allocs, frees and reallocs (in place and moving)", () => {
-    let model = new Map<u32, u32>();
-    let keys = new Array<u32>();  // live pointers, for picking one at random
-    let modelCurrent: u64 = 0;
-    let modelPeak: u64 = 0;
-    let unknown: u64 = 0;
-    for (let op = 0; op < 200000; ++op) {
-      let r = rand();
-      let kind = r % 10;
-      if (kind < 5 || keys.length == 0) {
-        // pointers from a small space so that the allocator "reuses" addresses
-        let ptr = ((rand() % 40000) + 1) << 3;
-        // one in eight too wide to pack (blocks.ts: sizes of 2^15 and more take a wide record)
-        let size = (r & 0x700) == 0 ? 32768 + rand() % 100000 : rand() % 1000;
-        if (model.has(ptr)) {
-          modelCurrent -= model.get(ptr);
-        } else {
-          keys.push(ptr);
-        }
-        model.set(ptr, size);
-        modelCurrent += size;
-        alloc1(ptr, size, r & 7);
-      } else if (kind < 9) {
-        let i = rand() % <u32>keys.length;
-        let ptr = keys[i];
-        keys[i] = keys[keys.length - 1];
-        keys.pop();
-        modelCurrent -= model.get(ptr);
-        model.delete(ptr);
-        free(ptr);
-      } else {
-        let i = rand() % <u32>keys.length;
-        let ptr = keys[i];
-        // Half resized in place (realloc.ts's in-place path), half moved to a disjoint set of addresses.
-        let moved = (r & 0x10) != 0 ? ptr : ((rand() % 40000) + 1) << 3 | 4;
-        let size = (r & 0x300) == 0 ? 32768 + rand() % 100000 : rand() % 2000;
-        modelCurrent -= model.get(ptr);
-        model.delete(ptr);
-        if (model.has(moved)) {
-          modelCurrent -= model.get(moved);
-          keys[i] = keys[keys.length - 1];
-          keys.pop();
-        } else {
-          keys[i] = moved;
-        }
-        model.set(moved, size);
-        modelCurrent += size;
-        realloc1(ptr, moved, size, 3);
-      }
-      if (modelCurrent > modelPeak) modelPeak = modelCurrent;
-      if (op % 1000 == 0) { free(7); ++unknown; }
-    }
-    expect(live()).toBe(model.size);
-    expect(countBlocks()).toBe(model.size);
-    expect(misplaced()).toBe(0);
-    expect(current()).toBe(modelCurrent);
-    expect(peak()).toBe(modelPeak);
-    expect(GET64(H_UNKNOWN_FREES)).toBe(unknown);
-    expect(<u64>live()).toBe(allocations() - frees() - GET64(H_REPLACED));
-    let ptrs = model.keys();
-    let wrong = 0;
-    for (let i = 0; i < ptrs.length; ++i) {
-      let e = findBlock(ptrs[i]);
-      if (e == 0 || GETSIZE(e) != model.get(ptrs[i])) ++wrong;
-    }
-    expect(wrong).toBe(0);
-    let wide: u32 = 0;
-    for (let i = 0; i < ptrs.length; ++i) if (model.get(ptrs[i]) >= 32768) ++wide;
-    expect(wideRecordsInUse()).toBe(wide, "one wide record for each live block whose size does not pack");
+    churnAgainstModel();
   });
+
+  it("matches a Map over 200k random operations through alloc1 / realloc1 (their fast paths)", () => {
+    useOneFrameEntries(true);
+    churnAgainstModel();
+  });
+
 
   it("finds every key when hundreds share one home group, and after they leave", () => {
     // 600 pointers whose home group is group 0 of the 64-slot table (8 groups): they overflow

@@ -1,7 +1,7 @@
 // Helpers for the trace table's as-pect tests: a fresh table in a heap.alloc'ed region, the
 // imports called with short stacks, and the header read by field.
 
-import { attachTable, alloc, realloc } from "../../assembly/table";
+import { attachTable, alloc, realloc, alloc1 as tableAlloc1, realloc1 as tableRealloc1 } from "../../assembly/table";
 import { GET32, GET64, GETF, H_CURRENT, H_PEAK, H_LIVE_BLOCKS, H_ALLOCATIONS, H_FREES } from "../../assembly/layout";
 
 /** Bytes of the region a test's table gets unless it asks for another size. */
@@ -11,14 +11,29 @@ let region: usize = 0;
 
 /** Attaches a fresh table to a new heap.alloc'ed region of `bytes` bytes (freeing the previous one). */
 export function freshTable(bytes: usize = REGION): usize {
+  oneFrameEntries = false;
   if (region != 0) heap.free(region);
   region = heap.alloc(bytes);
   assert(attachTable(region, bytes));
   return region;
 }
 
+/**
+ * Which entry points alloc1 and realloc1 below call: the table's alloc1 and realloc1 (what a
+ * target calls while nframe is 1, with their fast paths), or alloc and realloc with garbage past
+ * the first frame. Suites that run both ways set it in their beforeEach.
+ */
+let oneFrameEntries = false;
+export function useOneFrameEntries(on: bool): void {
+  oneFrameEntries = on;
+}
+
 /** alloc(ptr, size) from a stack of one frame, site `site`. */
 export function alloc1(ptr: u32, size: u32, site: u32 = 1): void {
+  if (oneFrameEntries) {
+    tableAlloc1(ptr, size, 1, site);
+    return;
+  }
   alloc(ptr, size, 1, site, 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD,
     0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD, 0xDEAD);
 }
@@ -34,6 +49,10 @@ export function allocDeep(ptr: u32, size: u32, site: u32, total: u32): void {
 
 /** realloc(old, new, size) from a stack of one frame, site `site`. */
 export function realloc1(old: u32, new_: u32, size: u32, site: u32 = 1): void {
+  if (oneFrameEntries) {
+    tableRealloc1(old, new_, size, 1, site);
+    return;
+  }
   realloc(old, new_, size, 1, site, 0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF,
     0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF, 0xBEEF);
 }

@@ -1,7 +1,7 @@
 import { start, free, setReallocZeroFrees, findBlock } from "../../assembly/table";
 import { GET64, H_UNKNOWN_FREES, H_REPLACED } from "../../assembly/layout";
 import { GETSIZE, GETTRACEBACK, wideRecordsInUse } from "../../assembly/blocks";
-import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees } from "./helpers";
+import { freshTable, alloc1, realloc1, current, peak, live, allocations, frees, useOneFrameEntries } from "./helpers";
 
 /** The traced totals after a step: current and peak bytes, allocations, frees, live blocks. */
 function expectTotals(cur: u64, pk: u64, allocs: u64, fr: u64, blocks: u32): void {
@@ -12,9 +12,29 @@ function expectTotals(cur: u64, pk: u64, allocs: u64, fr: u64, blocks: u32): voi
   expect(live()).toBe(blocks);
 }
 
+// Each suite runs twice: through alloc / realloc, and through alloc1 / realloc1, whose fast
+// paths (table.ts) must do exactly what the general paths do.
 describe("realloc", () => {
   beforeEach(() => { freshTable(); start(1); });
+  reallocCases();
+});
 
+describe("realloc, through the one-frame entries", () => {
+  beforeEach(() => { freshTable(); start(1); useOneFrameEntries(true); });
+  reallocCases();
+});
+
+describe("unknown pointers", () => {
+  beforeEach(() => { freshTable(); start(1); });
+  unknownPointerCases();
+});
+
+describe("unknown pointers, through the one-frame entries", () => {
+  beforeEach(() => { freshTable(); start(1); useOneFrameEntries(true); });
+  unknownPointerCases();
+});
+
+function reallocCases(): void {
   it("realloc(NULL, n) is an allocation", () => {
     realloc1(0, 0x1000, 40);
     expect(live()).toBe(1);
@@ -106,11 +126,9 @@ describe("realloc", () => {
     expect(live()).toBe(0);
     expect(GET64(H_UNKNOWN_FREES)).toBe(0);
   });
-});
+}
 
-describe("unknown pointers", () => {
-  beforeEach(() => { freshTable(); start(1); });
-
+function unknownPointerCases(): void {
   it("a free of an untraced pointer is counted and changes no total", () => {
     alloc1(0x1000, 40);
     free(0x9999);
@@ -142,4 +160,4 @@ describe("unknown pointers", () => {
     alloc1(0, 40);
     expect(live()).toBe(0);
   });
-});
+}
