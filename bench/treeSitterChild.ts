@@ -1,7 +1,8 @@
 // One measurement of the tree-sitter workload of bench/run.ts, in its own process: web-tree-sitter
 // initializes its (Emscripten MAIN_MODULE) runtime once per process, so each variant needs a
 // fresh one. Prints one line of JSON: { wall, cpu, thread } of the parse loop alone (thread: the
-// main thread's CPU time, bench/threadCpu.ts).
+// main thread's CPU time, bench/threadCpu.ts), and when traced, `allocations`: the traces the
+// loop added (bench/cachegrind.ts counts per allocation).
 //
 //   npx tsx bench/treeSitterChild.ts '{"traced":true,"nframe":1,"sampling":0}' <parses>
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ const parses = Number(process.argv[3] ?? 20);
 
 const source = treeSitterSource();
 
+let tracedCounters: (() => number) | null = null;
 if (variant.traced) {
   const tracing = emscriptenDynamicTracing({ wasm: TREE_SITTER_MAIN, nframe: 0 });
   const moduleObject = { instantiateWasm: tracing.instantiateWasm };
@@ -23,6 +25,7 @@ if (variant.traced) {
   tracing.traceSideModules(moduleObject);
   if (variant.sampling) traced.tracemalloc.setSampling(variant.sampling, 1);
   if (variant.nframe) traced.tracemalloc.start(variant.nframe);
+  tracedCounters = () => traced.tracemalloc.counters().allocations;
 } else {
   await Parser.init();
 }
@@ -30,6 +33,7 @@ const parser = new Parser();
 parser.setLanguage(await Language.load(readFileSync(TREE_SITTER_GRAMMAR)));
 // Ten parses to warm up (V8 tiers the hot functions up to optimized code meanwhile), then the timed ones.
 for (let k = 0; k < 10; k++) parser.parse(source)!.delete();
+const a0 = tracedCounters?.() ?? 0;
 const s0 = threadCpuMs();
 const c0 = process.cpuUsage();
 const t0 = performance.now();
@@ -42,5 +46,6 @@ for (let k = 0; k < parses; k++) {
 const wall = performance.now() - t0;
 const c = process.cpuUsage(c0);
 const s1 = threadCpuMs();
-if (nodes === 0) throw new Error('tree-sitter: empty trees');
-process.stdout.write(`${JSON.stringify({ wall, cpu: (c.user + c.system) / 1000, thread: s0 === null || s1 === null ? null : s1 - s0 })}\n`);
+const allocations = (tracedCounters?.() ?? 0) - a0;
+if (nodes === 0 && parses > 0) throw new Error('tree-sitter: empty trees');
+process.stdout.write(`${JSON.stringify({ wall, cpu: (c.user + c.system) / 1000, thread: s0 === null || s1 === null ? null : s1 - s0, allocations })}\n`);
