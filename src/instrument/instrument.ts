@@ -26,7 +26,7 @@ import {
   type Ref,
 } from './binaryenRaw.js';
 import { readBinary } from './binaryenFeatures.js';
-import { addShadowStack } from './shadowStack.js';
+import { AT_ENTRY_DEPTH, addShadowStack } from './shadowStack.js';
 import { G_BASE, G_DEPTH, G_GUARD, G_MASK, addTracerGlobalsAndImports } from './shadowStackGlobals.js';
 import {
   INIT_EXPORT, MAX_FRAMES, SLOT_BLOCK_BYTES, SLOT_BYTES_EXPORT, STACK_RESTORE_EXPORT, STACK_STATE_EXPORT, UNTRACED_EXPORT_PREFIX,
@@ -40,7 +40,7 @@ import { inferAllocatorsFromShape } from './allocatorShapes.js';
 import { assemblyScriptPlumbing } from './assemblyscript.js';
 import { memoriesOf, type MemoryShape } from './memories.js';
 import { sha256Hex } from './sha256.js';
-import { healGuardAfterUnwinds, isCatchingImport } from './unwinding.js';
+import { healAfterUnwinds, isCatchingImport } from './unwinding.js';
 import { readWasmModule } from '../symbols/index.js';
 
 const CALL = expressionId('Call');
@@ -93,14 +93,15 @@ export interface InstrumentResult {
 }
 
 /**
- * Makes exceptions and longjmp that end in a catch leave the allocator guard as before
- * (unwinding.ts): after Emscripten's `invoke_*` trampolines and at Wasm `catch` bodies. Only
- * modules that can catch are walked.
+ * Makes exceptions and longjmp that end in a catch leave the allocator guard, and the depth of
+ * the shadow stack in functions that keep one (`depthLocals`: function → its entry-depth local),
+ * as before (unwinding.ts): after Emscripten's `invoke_*` trampolines and at Wasm `catch`
+ * bodies. Only modules that can catch are walked.
  */
-function healUnwinds(module: binaryen.Module, facts: FunctionFacts[], hasTags: boolean): void {
+function healUnwinds(module: binaryen.Module, facts: FunctionFacts[], hasTags: boolean, depthLocals: ReadonlyMap<string, number>): void {
   const catching = new Set(facts.filter((f) => f.importModule !== null && isCatchingImport(f.importModule, f.importBase ?? '')).map((f) => f.name));
   if (catching.size === 0 && !hasTags) return;
-  for (const f of facts) if (f.importModule === null) healGuardAfterUnwinds(module, module.getFunction(f.name), catching);
+  for (const f of facts) if (f.importModule === null) healAfterUnwinds(module, module.getFunction(f.name), catching, depthLocals.get(f.name) ?? null);
 }
 
 /** Instruments `original` (the bytes of a .wasm module) for tracing. */
@@ -172,6 +173,7 @@ function instrumentModule(
   const sites: Site[] = [];
   let sitesWithoutOffset = 0;
   let instrumentedFunctions = 0;
+  const depthLocals = new Map<string, number>();
   for (const f of facts) {
     if (f.importModule !== null || allocatorNames.has(f.name) || !reach.reaching.has(f.name)) continue;
     if (plumbing?.(f.name, null)) continue; // every call it makes is plumbing: no stack code at all
@@ -179,7 +181,7 @@ function instrumentModule(
     const binaryCalls = callsByDefinedFunction?.[f.index - importCount] ?? [];
     let next = 0;
     instrumentedFunctions++;
-    addShadowStack(module, fn, binaryen.getFunctionInfo(fn).results, (call) => {
+    const depthLocal = addShadowStack(module, fn, binaryen.getFunctionInfo(fn).results, (call) => {
       const callee = getExpressionId(call) === CALL ? (indexByName.get(callTargetName(call)) ?? -1) : -1;
       // Pair with the next original call instruction to the same callee (Binaryen drops dead code, never adds calls).
       let codeOffset = UNKNOWN;
@@ -190,13 +192,15 @@ function instrumentModule(
           break;
         }
       }
-      if (!isSite(call, reach) || plumbing?.(f.name, getExpressionId(call) === CALL ? callTargetName(call) : null)) return 0;
+      if (!isSite(call, reach)) return 0;
+      if (plumbing?.(f.name, getExpressionId(call) === CALL ? callTargetName(call) : null)) return AT_ENTRY_DEPTH;
       if (codeOffset === UNKNOWN) sitesWithoutOffset++;
       sites.push({ funcIndex: f.index, codeOffset, calleeIndex: callee === -1 ? UNKNOWN : callee });
       return sites.length;
     });
+    depthLocals.set(f.name, depthLocal);
   }
-  healUnwinds(module, facts, hasTags);
+  healUnwinds(module, facts, hasTags, depthLocals);
   const wrapped = allocators.map((a) => ({ allocator: a, original: wrapAllocator(module, a, hooks) }));
   // Side modules (Emscripten dynamic linking) allocate through these exports without a JS call.
   const exportNamesOf = new Map(facts.map((f) => [f.name, f.exportNames]));

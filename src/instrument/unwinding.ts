@@ -22,8 +22,9 @@
  * of a function body the guard always has that value: an allocator call that returns normally
  * leaves it as it found it, so restoring it after a normal return changes nothing.
  *
- * The shadow stack's depth needs no such care: the next site call of the catching function
- * stores its site at its own `$d` and sets the depth from there (shadowStack.ts).
+ * The shadow stack's depth gets the same care in a function that keeps one: between its calls
+ * it is `$d + 4` (shadowStack.ts), and the unwound frames skipped their restores, so the same
+ * places set it back: `(global.set $tm_depth (i32.add (local.get $d) (i32.const 4)))`.
  */
 import binaryen from 'binaryen';
 import { childrenOf, walkPostOrder, type Placement } from './expressionTree.js';
@@ -38,7 +39,8 @@ import {
   rawFunction,
   type Ref,
 } from './binaryenRaw.js';
-import { G_GUARD } from './shadowStackGlobals.js';
+import { G_DEPTH, G_GUARD } from './shadowStackGlobals.js';
+import { ownDepth } from './shadowStack.js';
 import { keepValue } from './keepValue.js';
 
 const CALL = expressionId('Call');
@@ -56,15 +58,17 @@ export function isCatchingImport(module: string, base: string): boolean {
 }
 
 /**
- * Restores the guard after every call to one of `catchingImports` and at the start of every
- * catch body in `fn`. Returns the number of places healed (0: the function is unchanged).
+ * Restores the guard, and the depth when `depthLocal` (shadowStack.ts) is not null, after every
+ * call to one of `catchingImports` and at the start of every catch body in `fn`. Returns the
+ * number of places healed (0: the function is unchanged).
  */
-export function healGuardAfterUnwinds(module: binaryen.Module, fn: Ref, catchingImports: ReadonlySet<string>): number {
+export function healAfterUnwinds(module: binaryen.Module, fn: Ref, catchingImports: ReadonlySet<string>, depthLocal: number | null): number {
   const i32 = binaryen.i32;
   let entryLocal = -1;
   const restore = (): Ref => {
     if (entryLocal < 0) entryLocal = functionAddVar(fn, i32);
-    return module.global.set(G_GUARD, module.local.get(entryLocal, i32));
+    const guard = module.global.set(G_GUARD, module.local.get(entryLocal, i32));
+    return depthLocal === null ? guard : module.block(null, [guard, module.global.set(G_DEPTH, ownDepth(module, depthLocal))], binaryen.none);
   };
   const { after } = keepValue(module, fn);
   let healed = 0;
