@@ -492,20 +492,28 @@ function growBlocks(count: u32): bool {
   return true;
 }
 
+/** The entry of live block `ptr` (not 0) if it sits in its home group with a packed value, else 0. */
+// @ts-ignore: decorator
+@inline function packedEntryAtHome(ptr: u32): usize {
+  let cap = GET32(H_BLOCKS_CAP);
+  if (cap == 0) return 0;
+  let at = GROUP(BASE(), SLOT(HASHPTR(ptr), cap >> 3));
+  let m = MATCH(at, ptr);
+  if (m == 0) return 0;
+  let e = SLOTOF(at, m);
+  if (load<u32>(e, E_VALUE) & WIDE) return 0;
+  return e;
+}
+
 /**
  * Removes live block `ptr` (not 0) if it sits in its home group with a packed value, and returns
  * its size; otherwise returns -1, changing nothing.
  */
 // @ts-ignore: decorator
 @inline export function tryRemoveAtHome(ptr: u32): i64 {
-  let cap = GET32(H_BLOCKS_CAP);
-  if (cap == 0) return -1;
-  let at = GROUP(BASE(), SLOT(HASHPTR(ptr), cap >> 3));
-  let m = MATCH(at, ptr);
-  if (m == 0) return -1;
-  let e = SLOTOF(at, m);
+  let e = packedEntryAtHome(ptr);
+  if (e == 0) return -1;
   let v = load<u32>(e, E_VALUE);
-  if (v & WIDE) return -1;
   store<u32>(e, 0);
   SET32(H_LIVE_BLOCKS, GET32(H_LIVE_BLOCKS) - 1);
   return <i64>(v & SIZE_MASK);
@@ -518,14 +526,10 @@ function growBlocks(count: u32): bool {
  */
 // @ts-ignore: decorator
 @inline export function tryResizeAtHome(ptr: u32, size: u32, traceback: u32): i64 {
-  let cap = GET32(H_BLOCKS_CAP);
-  if (cap == 0 || !PACKS(size, traceback)) return -1;
-  let at = GROUP(BASE(), SLOT(HASHPTR(ptr), cap >> 3));
-  let m = MATCH(at, ptr);
-  if (m == 0) return -1;
-  let e = SLOTOF(at, m);
+  if (!PACKS(size, traceback)) return -1;
+  let e = packedEntryAtHome(ptr);
+  if (e == 0) return -1;
   let v = load<u32>(e, E_VALUE);
-  if (v & WIDE) return -1;
   store<u32>(e, (traceback << SIZE_BITS) | size, E_VALUE);
   return <i64>(v & SIZE_MASK);
 }
