@@ -55,3 +55,44 @@ for (const [shape, catchBody, result, popPart] of shapes) {
     assert.equal(tracemalloc.takeSnapshot().traces.length, 2);
   });
 }
+
+// The shadow stack's depth after an exception out of a call chain (not out of the allocator):
+// while a function runs, the depth counts its own slot (docs/abi.md §1), and the unwound frames
+// skipped the exits that would have put it back, so the catch body restores it too. Without
+// that, the catch's allocation gets the thrower's depth and stale frames.
+const chain = `
+(module
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 4096))
+  (tag $e (param i32))
+  (func $malloc (export "malloc") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 15)) (i32.const -16))))
+    (local.get $p))
+  (func $free (export "free") (param i32))
+  (func $deep2 (result i32)
+    (drop (call $malloc (i32.const 8)))
+    (throw $e (i32.const 7)))
+  (func $deep1 (result i32) (call $deep2))
+  (func $run (export "run") (result i32)
+    (try (result i32)
+      (do (call $deep1))
+      (catch $e (drop (pop i32)) (call $malloc (i32.const 16))))))`;
+
+test('a Wasm exception out of a 2-deep call chain: the catch body allocates at its own depth', async () => {
+  const source = binaryen.parseText(chain);
+  source.setFeatures(binaryen.Features.All);
+  assert.ok(source.validate(), 'the test module validates');
+  const bytes = source.emitBinary();
+  source.dispose();
+  const { instance, tracemalloc } = await instantiateTraced(bytes, {}, { nframe: 4, cache: false });
+  const run = instance.exports['run'] as () => number;
+  for (let round = 0; round < 2; round++) {
+    const block = run();
+    const depths = new Map(tracemalloc.takeSnapshot().traces.map((t) => [t.size, t.traceback.totalNframe]));
+    assert.equal(depths.get(8), 3, 'the thrower allocated three frames deep: run, deep1, deep2');
+    assert.equal(tracemalloc.getObjectTraceback(block)?.totalNframe, 1, `round ${round}: the catch body's block is one frame deep`);
+    tracemalloc.clearTraces();
+  }
+});
