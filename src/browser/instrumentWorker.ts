@@ -18,10 +18,10 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 scope.onmessage = (event) => {
-  const { id, bytes, options } = event.data;
+  const { id, bytes, options, originalHash } = event.data;
   let reply: WorkerReply;
   try {
-    const result = instrument(bytes, options as InstrumentOptions);
+    const result = instrument(bytes, options as InstrumentOptions, originalHash);
     reply = { id, ok: true, result };
   } catch (e) {
     const error = e as Error;

@@ -17,6 +17,8 @@ export interface WorkerRequest {
   id: number;
   bytes: Uint8Array;
   options: InstrumentOptions;
+  /** SHA-256 of `bytes`, lowercase hex: the page has it already (its cache key). */
+  originalHash?: string;
 }
 
 /** The worker's answer. */
@@ -76,13 +78,13 @@ function rebuildError(name: string, message: string): Error {
   return error;
 }
 
-/** Instruments `bytes` in the worker; errors keep their class. */
-export function instrumentInWebWorker(bytes: Uint8Array, options: InstrumentOptions = {}): Promise<InstrumentResult> {
+/** Instruments `bytes` (whose SHA-256 is `originalHash`, if known) in the worker; errors keep their class. */
+export function instrumentInWebWorker(bytes: Uint8Array, options: InstrumentOptions = {}, originalHash?: string): Promise<InstrumentResult> {
   const w = sharedWorker();
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    void workerReady.then(() => w.postMessage({ id, bytes, options } satisfies WorkerRequest));
+    void workerReady.then(() => w.postMessage({ id, bytes, options, originalHash } satisfies WorkerRequest));
   });
 }
 
@@ -104,7 +106,7 @@ export const browserInstrumenter: Instrumenter = (bytes, options) => {
 async function instrumentOrRead(bytes: Uint8Array, hash: string, options: InstrumentOptions, useCache: boolean): Promise<Instrumented> {
   const cached = useCache ? await lookupCached(hash, options) : null;
   if (cached !== null) return { bytes: cached.bytes, report: cached.report, originalHash: hash, fromCache: true };
-  const result = await instrumentInWebWorker(bytes, options);
+  const result = await instrumentInWebWorker(bytes, options, hash);
   if (useCache) await storeCached(hash, options, { bytes: result.bytes, report: result.report });
   return { bytes: result.bytes, report: result.report, originalHash: result.originalHash, fromCache: false };
 }

@@ -2,6 +2,7 @@
  * The worker behind instrumentSync: instruments the module it is given, posts the result on
  * the port it was given, then wakes the caller, which is blocked in Atomics.wait.
  */
+import { createHash } from 'node:crypto';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { InstrumentOptions, InstrumentResult } from '../instrument/instrument.js';
 
@@ -23,7 +24,7 @@ if (request?.signal !== undefined) {
   try {
     // Loaded only here: binaryen.js is large, and the caller's thread never needs it.
     const { instrument } = await import('../instrument/instrument.js');
-    reply = { ok: true, result: instrument(request.bytes, request.options) };
+    reply = { ok: true, result: instrument(request.bytes, request.options, createHash('sha256').update(request.bytes).digest('hex')) };
   } catch (e) {
     const error = e as Error;
     reply = { ok: false, name: error.name, message: error.message };

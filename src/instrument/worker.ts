@@ -6,6 +6,7 @@
  * free meanwhile. One worker serves every request of the process (loading binaryen.js costs
  * ~1.5 s); it is unref'd, so it never keeps the process alive, and a crashed one is replaced.
  */
+import { createHash } from 'node:crypto';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { InstrumentOptions, InstrumentResult } from './instrument.js';
 import { InstrumentError } from './errors.js';
@@ -80,6 +81,11 @@ export function instrumentInWorker(bytes: Uint8Array, options: InstrumentOptions
   });
 }
 
+/** SHA-256 by Node's native crypto: ~25× the pure one's speed on a 5 MB module. */
+function nodeSha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
 // Only in the worker started above: a user's own worker importing this library is left alone.
 if (!isMainThread && parentPort !== null && workerData === CHANNEL) {
   const port = parentPort;
@@ -89,7 +95,7 @@ if (!isMainThread && parentPort !== null && workerData === CHANNEL) {
     try {
       // Loaded only here: binaryen.js is large, and the caller's thread never needs it.
       const { instrument } = await import('./instrument.js');
-      reply = { id: request.id, ok: true, result: instrument(request.bytes, request.options) };
+      reply = { id: request.id, ok: true, result: instrument(request.bytes, request.options, nodeSha256Hex(request.bytes)) };
     } catch (e) {
       const error = e as Error;
       reply = { id: request.id, ok: false, name: error.name, message: error.message };
