@@ -2,9 +2,9 @@
  * The worker behind instrumentSync: instruments the module it is given, posts the result on
  * the port it was given, then wakes the caller, which is blocked in Atomics.wait.
  */
-import { createHash } from 'node:crypto';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { InstrumentOptions, InstrumentResult } from '../instrument/instrument.js';
+import { nodeSha256Hex } from '../instrument/worker.js';
 
 /** What the caller sends. */
 export interface SyncRequest {
@@ -24,7 +24,7 @@ if (request?.signal !== undefined) {
   try {
     // Loaded only here: binaryen.js is large, and the caller's thread never needs it.
     const { instrument } = await import('../instrument/instrument.js');
-    reply = { ok: true, result: instrument(request.bytes, request.options, createHash('sha256').update(request.bytes).digest('hex')) };
+    reply = { ok: true, result: instrument(request.bytes, request.options, nodeSha256Hex(request.bytes)) };
   } catch (e) {
     const error = e as Error;
     reply = { ok: false, name: error.name, message: error.message };

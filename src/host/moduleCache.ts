@@ -26,7 +26,7 @@ import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_FRAMES } from '../instrument/abi.js';
 import type { InstrumentOptions, InstrumentReport } from '../instrument/instrument.js';
-import { instrumentInWorker } from '../instrument/worker.js';
+import { instrumentInWorker, nodeSha256Hex } from '../instrument/worker.js';
 import { cacheDirectoryFromEnvironment } from './environment.js';
 
 const MAGIC = 0x434d5457; // "WTMC" little-endian
@@ -177,16 +177,11 @@ export function cacheEntryPath(directory: string, key: string): string {
   return join(directory, `${key}${ENTRY_SUFFIX}`);
 }
 
-/** SHA-256 of a module, lowercase hex. */
-export function moduleHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** Looks a module up in the cache without instrumenting; null on a miss (or with the cache off). */
 export function lookupInstrumented(original: Uint8Array, options: InstrumentOptions = {}, cache: CacheSetting = undefined): CachedInstrumentation | null {
   const directory = resolveCacheDirectory(cache);
   if (directory === null) return null;
-  const originalHash = moduleHash(original);
+  const originalHash = nodeSha256Hex(original);
   const key = cacheKey(originalHash, options);
   const file = cacheEntryPath(directory, key);
   const hit = readCacheEntry(file, key);
