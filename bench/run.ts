@@ -46,6 +46,7 @@ import { INIT_EXPORT } from '../src/instrument/abi.js';
 import { instrumentInWorker } from '../src/instrument/worker.js';
 import { jsHook } from './jsHook.js';
 import { threadCpuMs } from './threadCpu.js';
+import { median } from './median.js';
 
 const QUICK = process.argv.includes('--quick');
 const ALL = process.argv.includes('--all');
@@ -340,10 +341,6 @@ function treeSitterWorkload(parses: number): Workload {
   };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
 const workloads: Workload[] = [];

@@ -23,6 +23,7 @@ import { Snapshot, Traceback } from '../src/snapshot/index.js';
 import { dumpSnapshotSync, loadSnapshotSync } from '../src/snapshot/file.js';
 // The same interpreter the snapshot tests use as their oracle.
 import { findPython } from '../test/snapshot/helpers.js';
+import { median } from './median.js';
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -95,12 +96,6 @@ function makeTraces(seed: number): { tb: Uint32Array; size: Float64Array } {
 }
 
 // ── timing ─────────────────────────────────────────────────────────────────────────────────
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Wall-clock and CPU milliseconds of each run (CPU time is steadier on a busy machine). */
 function time(runs: number, fn: () => void): { wall: number[]; cpu: number[] } {

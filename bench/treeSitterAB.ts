@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from './median.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -52,12 +53,6 @@ function run(build: 'A' | 'B', variant: object, parses = 20): number {
   const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { thread: number | null; cpu: number };
   return result.thread ?? result.cpu;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** ms[round][label]: labels "U", and "<variant>/A", "<variant>/B". */
 const ms: Array<Record<string, number>> = [];
